@@ -1,0 +1,66 @@
+import { createSession, SessionError, type Session, type SessionSnapshot } from 'oidc-session-guard';
+
+interface DemoConfig { authority: string; clientId: string; provider: 'generic' }
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
+  const el = document.querySelector<T>(`[data-testid="${id}"]`);
+  if (!el) throw new Error(`missing element ${id}`);
+  return el;
+};
+const time = (ms: number | null): string => (ms === null ? '—' : new Date(ms).toISOString());
+
+function render(snapshot: SessionSnapshot): void {
+  $('status').textContent = snapshot.status;
+  $('reason').textContent = snapshot.reason ? `(${snapshot.reason})` : '';
+  const signedIn = snapshot.status === 'active' || snapshot.status === 'warning';
+  $('sign-in').hidden = signedIn || snapshot.status === 'loading';
+  $('sign-out').hidden = !signedIn;
+  $('details').hidden = !snapshot.claims;
+  $('sub').textContent = String(snapshot.claims?.sub ?? '');
+  $('auth-time').textContent = time(snapshot.authTime);
+  $('auth-time').dataset.epochMs = String(snapshot.authTime ?? '');
+  $('last-activity').textContent = time(snapshot.lastActivityAt);
+  $('idle-expires').textContent = time(snapshot.idleExpiresAt);
+  $('absolute-expires').textContent = time(snapshot.absoluteExpiresAt);
+  $('session-expires').textContent = time(snapshot.sessionExpiresAt);
+  $('expires').textContent = time(snapshot.expiresAt);
+  $('claims').textContent = snapshot.claims ? JSON.stringify(snapshot.claims, null, 2) : '';
+}
+
+function showError(error: unknown): void {
+  const el = $('error');
+  el.hidden = false;
+  el.dataset.code = error instanceof SessionError ? error.code : 'UNKNOWN';
+  el.textContent = error instanceof SessionError ? `${error.code}: ${error.message}` : String(error);
+}
+
+async function main(): Promise<void> {
+  const config = (await (await fetch('/config.json')).json()) as DemoConfig;
+  const session: Session = createSession({
+    authority: config.authority,
+    clientId: config.clientId,
+    provider: config.provider,
+    redirectUri: `${location.origin}/callback`,
+    postLogoutRedirectUri: `${location.origin}/`,
+    scope: 'openid profile email',
+  });
+  // Exposed for the end-to-end tests and for poking at in the console.
+  (window as unknown as { demoSession: Session }).demoSession = session;
+  session.subscribe(render);
+  session.on('error', showError);
+  $('sign-in').addEventListener('click', () => {
+    session.signIn({ returnTo: '/' }).catch(showError);
+  });
+  $('sign-out').addEventListener('click', () => {
+    session.signOut().catch(showError);
+  });
+  try {
+    await session.start();
+  } catch (error) {
+    showError(error);
+  }
+  render(session.getSnapshot());
+  document.body.dataset.ready = 'true';
+}
+
+main().catch(showError);

@@ -1,0 +1,378 @@
+// The local identity provider: oidc-provider (a real, certified OpenID Provider), in
+// memory, on 127.0.0.1, with one test user and three clients that behave as
+// ../shared/design/REFERENCE.md describes: `generic`, `nhs-login` and
+// `signaturgruppen-broker`. Used by `npm start` and by the tests.
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+
+/** The one person who can sign in. */
+export const TEST_USER = Object.freeze({
+  username: 'alice',
+  password: 'wonderland',
+  sub: '9f3c5a7e-2b41-4d8e-9a6f-1c2d3e4f5a6b',
+  name: 'Alice Example',
+  email: 'alice@example.test',
+});
+
+/** Client ids registered at the local provider. */
+export const CLIENTS = Object.freeze({
+  generic: 'generic',
+  nhsLogin: 'nhs-login',
+  broker: 'signaturgruppen-broker',
+});
+
+export interface IdpOptions {
+  /** Port on 127.0.0.1; 0 picks a free one. @default 0 */
+  port?: number;
+  /** Origins of the apps allowed to use the clients (redirect URIs are `${origin}/callback`). */
+  appOrigins: readonly string[];
+  /** Broker's `session_expiry`: seconds after authentication. @default 14400 (4 h) */
+  sessionExpirySec?: number;
+  /** Access token lifetime, seconds. @default 300 */
+  accessTokenTtlSec?: number;
+  /** ID token lifetime, seconds. @default 3600 */
+  idTokenTtlSec?: number;
+  /** Refresh token lifetime, seconds. @default 86400 */
+  refreshTokenTtlSec?: number;
+  /** Provider session (cookie) lifetime, seconds. @default 86400 */
+  sessionTtlSec?: number;
+}
+
+/** Something that happened at the provider, for tests to count and inspect. */
+export interface IdpEvent {
+  readonly type: 'authorize' | 'token' | 'token.error' | 'end_session' | 'backchannel.success' | 'backchannel.error';
+  readonly clientId: string | null;
+  readonly params: Readonly<Record<string, string>>;
+  readonly at: number;
+}
+
+export interface Idp {
+  /** The issuer URL, e.g. http://127.0.0.1:41234 */
+  readonly issuer: string;
+  /** What happened, oldest first. */
+  readonly events: IdpEvent[];
+  /** The private key the `nhs-login` client signs its `private_key_jwt` assertions with. */
+  readonly nhsLoginClientKey: JWK;
+  /** Stops the server and drops every connection. */
+  close(): Promise<void>;
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Local identity provider</title>
+<link rel="stylesheet" href="/idp-assets/style.css"></head>
+<body><main><p class="brand">Local identity provider (oidc-provider)</p>${body}</main></body>
+</html>`;
+}
+
+const STYLE = `body{font-family:system-ui,sans-serif;background:#f3f2f1;margin:0}
+main{max-width:24rem;margin:3rem auto;background:#fff;padding:1.5rem 2rem;border-radius:4px}
+.brand{color:#505a5f;font-size:.9rem}label{display:block;margin-top:1rem;font-weight:600}
+input{width:100%;box-sizing:border-box;padding:.5rem;font-size:1rem;border:2px solid #0b0c0c}
+button{margin-top:1.25rem;padding:.6rem 1.2rem;font-size:1rem;background:#00703c;color:#fff;border:0;cursor:pointer}
+.error{color:#d4351c;font-weight:600}.hint{color:#505a5f;font-size:.9rem}`;
+
+// Auto-submits oidc-provider's logout confirmation (a valid id_token_hint is the user's
+// intent, as at the Broker); without scripts the user presses the button.
+const LOGOUT_SCRIPT = `document.querySelector('button[name="logout"]')?.click();`;
+
+function loginForm(uid: string, clientId: string, error?: string): string {
+  return page('Sign in', `<h1>Sign in</h1>
+<p class="hint">Client <code>${escapeHtml(clientId)}</code>. Test user: <code>${TEST_USER.username}</code> / <code>${TEST_USER.password}</code></p>
+${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="off">
+<label for="username">Username</label><input id="username" name="username" required autofocus>
+<label for="password">Password</label><input id="password" name="password" type="password" required>
+<button type="submit">Sign in</button>
+</form>`);
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  let body = '';
+  for await (const chunk of req) {
+    body += chunk;
+    if (body.length > 10_000) throw new Error('form too large');
+  }
+  return new URLSearchParams(body);
+}
+
+/** The vector of trust granted for an NHS login `vtr` (a JSON array string), or an error message. */
+function grantedVector(vtr: unknown): { vot: string } | { error: string } {
+  if (vtr === undefined) return { vot: 'P9.Cp.Cd' };
+  try {
+    const list: unknown = JSON.parse(String(vtr));
+    if (Array.isArray(list) && list.length > 0 && list.every((v) => typeof v === 'string' && /^P[059]\.C[pm](\.C[dk])?$/.test(v))) {
+      return { vot: list[0] as string };
+    }
+  } catch {
+    // fall through
+  }
+  return { error: `vtr must be a JSON array of vectors of trust such as ["P9.Cp.Cd"]; got ${String(vtr)}` };
+}
+
+const epoch = (): number => Math.floor(Date.now() / 1000);
+
+/** Starts the local identity provider. */
+export async function startIdp(options: IdpOptions): Promise<Idp> {
+  const {
+    port = 0,
+    appOrigins,
+    sessionExpirySec = 4 * 3600,
+    accessTokenTtlSec = 300,
+    idTokenTtlSec = 3600,
+    refreshTokenTtlSec = 86_400,
+    sessionTtlSec = 86_400,
+  } = options;
+  if (appOrigins.length === 0) throw new TypeError('"appOrigins" must name at least one origin');
+
+  const signingKey = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
+  const signingJwk = { ...(await exportJWK(signingKey.privateKey)), kid: `sig-${randomBytes(4).toString('hex')}`, use: 'sig' };
+  const nhsKey = await generateKeyPair('RS512', { modulusLength: 2048, extractable: true });
+  const nhsLoginClientKey = { ...(await exportJWK(nhsKey.privateKey)), kid: 'nhs-login-client', alg: 'RS512', use: 'sig' };
+  const { d, p, q, dp, dq, qi, ...nhsPublicJwk } = nhsLoginClientKey;
+  void d; void p; void q; void dp; void dq; void qi;
+
+  const events: IdpEvent[] = [];
+  const record = (type: IdpEvent['type'], ctx: KoaContextWithOIDC | null, extra: Record<string, string> = {}): void => {
+    const raw = (ctx?.oidc?.params ?? {}) as Record<string, unknown>;
+    const params: Record<string, string> = {};
+    for (const [key, value] of Object.entries(raw)) if (typeof value === 'string') params[key] = value;
+    events.push({ type, clientId: ctx?.oidc?.client?.clientId ?? null, params: { ...params, ...extra }, at: Date.now() });
+  };
+
+  const uris = (path: string): string[] => appOrigins.map((origin) => new URL(path, origin).href);
+  const common: Partial<ClientMetadata> = {
+    redirect_uris: uris('/callback'),
+    post_logout_redirect_uris: uris('/'),
+    response_types: ['code'],
+    require_auth_time: true,
+  };
+  const clients: ClientMetadata[] = [
+    {
+      ...common,
+      client_id: CLIENTS.generic,
+      client_name: 'Generic SPA (public client)',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      backchannel_logout_uri: uris('/backchannel-logout')[0],
+      backchannel_logout_session_required: true,
+    },
+    {
+      ...common,
+      client_id: CLIENTS.nhsLogin,
+      client_name: 'NHS login partner service',
+      // Public clients are not supported: private_key_jwt (RFC 7523) at the token endpoint.
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'RS512',
+      id_token_signed_response_alg: 'RS512',
+      jwks: { keys: [nhsPublicJwk] },
+      grant_types: ['authorization_code', 'refresh_token'],
+    },
+    {
+      ...common,
+      client_id: CLIENTS.broker,
+      client_name: 'Signaturgruppen Broker service provider',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      backchannel_logout_uri: uris('/backchannel-logout')[0],
+      backchannel_logout_session_required: true,
+    },
+  ];
+
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const appOriginSet = new Set(appOrigins.map((o) => new URL(o).origin));
+
+  const configuration: Configuration = {
+    clients,
+    jwks: { keys: [signingJwk] },
+    cookies: { keys: [randomBytes(32).toString('hex')] },
+    claims: {
+      openid: ['sub', 'session_expiry', 'neb_sid', 'vot', 'vtm'],
+      profile: ['name'],
+      email: ['email'],
+    },
+    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    extraParams: ['vtr', 'idp_values'],
+    pkce: { required: () => true },
+    enabledJWA: { idTokenSigningAlgValues: ['RS256', 'RS512'], clientAuthSigningAlgValues: ['RS256', 'RS512'] },
+    features: {
+      devInteractions: { enabled: false },
+      backchannelLogout: { enabled: true },
+      revocation: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource(ctx, form) {
+          ctx.type = 'html';
+          ctx.body = page('Sign out', `<h1>Signing you out</h1>${form}
+<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+<script src="/idp-assets/logout.js"></script>`);
+        },
+        postLogoutSuccessSource(ctx) {
+          ctx.type = 'html';
+          ctx.body = page('Signed out', '<h1>You are signed out</h1>');
+        },
+      },
+    },
+    ttl: {
+      AccessToken: accessTokenTtlSec,
+      IdToken: idTokenTtlSec,
+      RefreshToken: refreshTokenTtlSec,
+      Session: sessionTtlSec,
+      Grant: sessionTtlSec,
+      Interaction: 600,
+      AuthorizationCode: 60,
+    },
+    // Refresh tokens for every client allowed the grant, without offline_access: they end
+    // with the provider session, so sign-out at the provider ends them too.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Public clients rotate on every use (oidc-provider's default for them); the others too.
+    rotateRefreshToken: () => true,
+    clientBasedCORS: (_ctx, origin) => appOriginSet.has(origin),
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    // First-party clients: no consent screen. The grant covers what was asked for.
+    async loadExistingGrant(ctx) {
+      const { session, client } = ctx.oidc;
+      if (!session?.accountId || !client) return undefined;
+      const grantId = ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
+      const grant = (grantId && (await ctx.oidc.provider.Grant.find(grantId)))
+        || new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+      grant.addOIDCScope([...(ctx.oidc.requestParamScopes ?? [])].join(' ') || 'openid');
+      await grant.save();
+      return grant;
+    },
+    async findAccount(ctx, sub, token) {
+      if (sub !== TEST_USER.sub) return undefined;
+      // token is the authorization code or refresh token being exchanged: it carries the
+      // session's authTime, sid and acr.
+      const source = token as unknown as { authTime?: number; sid?: string; acr?: string } | undefined;
+      return {
+        accountId: sub,
+        async claims() {
+          const clientId = ctx.oidc.client?.clientId;
+          const claims: Record<string, unknown> = { sub, name: TEST_USER.name, email: TEST_USER.email };
+          if (clientId === CLIENTS.broker) {
+            const authTime = source?.authTime ?? epoch();
+            // The Broker's documented example carries session_expiry as a STRING.
+            claims.session_expiry = String(authTime + sessionExpirySec);
+            if (source?.sid) claims.neb_sid = source.sid;
+          }
+          if (clientId === CLIENTS.nhsLogin) {
+            claims.vot = source?.acr ?? 'P9.Cp.Cd';
+            claims.vtm = `${issuer}/trustmark/${new URL(issuer).host}`;
+          }
+          return claims as { sub: string };
+        },
+      };
+    },
+  };
+
+  const provider = new Provider(issuer, configuration);
+
+  provider.use(async (ctx, next) => {
+    // The Broker: end session requires a valid id_token_hint.
+    if (ctx.path === '/session/end' && ctx.method === 'GET'
+      && ctx.query.client_id === CLIENTS.broker && !ctx.query.id_token_hint) {
+      ctx.status = 400;
+      ctx.type = 'html';
+      ctx.body = page('Error', '<h1>id_token_hint is required</h1>');
+      return;
+    }
+    await next();
+  });
+  provider.on('authorization.accepted', (ctx) => record('authorize', ctx));
+  provider.on('grant.success', (ctx) => record('token', ctx));
+  provider.on('grant.error', (ctx, error: Error) => record('token.error', ctx, { error: (error as { error?: string }).error ?? error.message }));
+  provider.on('end_session.success', (ctx) => record('end_session', ctx));
+  // Emitted as (ctx, client, ...) and (ctx, error, client, ...); @types/oidc-provider lacks them.
+  const emitter = provider as unknown as NodeJS.EventEmitter;
+  emitter.on('backchannel.success', (_ctx: unknown, client: { clientId: string }) => {
+    events.push({ type: 'backchannel.success', clientId: client.clientId, params: {}, at: Date.now() });
+  });
+  emitter.on('backchannel.error', (_ctx: unknown, error: Error, client: { clientId: string }) => {
+    events.push({ type: 'backchannel.error', clientId: client.clientId, params: { error: error.message }, at: Date.now() });
+  });
+  // Expected client errors (a bad prompt=none, a refused grant) are answered to the client; keep the console quiet.
+  provider.on('server_error', (_ctx, error) => console.error('[idp] server error', error));
+
+  const callback = provider.callback();
+
+  async function interaction(req: IncomingMessage, res: ServerResponse, uid: string, action: string | undefined): Promise<void> {
+    const details = await provider.interactionDetails(req, res);
+    if (details.uid !== uid) throw new Error('interaction mismatch');
+    const clientId = String(details.params.client_id ?? '');
+    const html = (status: number, body: string) => {
+      res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(body);
+    };
+    if (details.prompt.name !== 'login') {
+      // Consent is covered by loadExistingGrant; anything else finishes without UI.
+      await provider.interactionFinished(req, res, {}, { mergeWithLastSubmission: true });
+      return;
+    }
+    if (req.method === 'GET' && !action) return html(200, loginForm(uid, clientId));
+    if (req.method === 'POST' && action === 'login') {
+      const form = await readForm(req);
+      if (form.get('username') !== TEST_USER.username || form.get('password') !== TEST_USER.password) {
+        return html(401, loginForm(uid, clientId, 'The username or password is wrong.'));
+      }
+      let acr: string | undefined;
+      if (clientId === CLIENTS.nhsLogin) {
+        const vector = grantedVector(details.params.vtr);
+        if ('error' in vector) {
+          await provider.interactionFinished(req, res, { error: 'invalid_request', error_description: vector.error });
+          return;
+        }
+        acr = vector.vot;
+      }
+      await provider.interactionFinished(req, res, {
+        login: { accountId: TEST_USER.sub, amr: ['pwd'], ...(acr ? { acr } : {}) },
+      }, { mergeWithLastSubmission: false });
+      return;
+    }
+    html(405, page('Error', '<h1>Method not allowed</h1>'));
+  }
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const { pathname } = new URL(req.url ?? '/', issuer);
+    const match = /^\/interaction\/([\w-]+)(?:\/(\w+))?$/.exec(pathname);
+    if (match) {
+      interaction(req, res, match[1] as string, match[2]).catch((error: unknown) => {
+        if (!res.headersSent) {
+          res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' });
+          res.end(page('Error', `<h1>Sign-in failed</h1><p>${escapeHtml(error instanceof Error ? error.message : String(error))}</p>`));
+        }
+      });
+      return;
+    }
+    if (pathname === '/idp-assets/style.css' || pathname === '/idp-assets/logout.js') {
+      const css = pathname.endsWith('.css');
+      res.writeHead(200, { 'content-type': css ? 'text/css' : 'text/javascript', 'cache-control': 'no-store' });
+      res.end(css ? STYLE : LOGOUT_SCRIPT);
+      return;
+    }
+    callback(req, res);
+  });
+
+  return {
+    issuer,
+    events,
+    nhsLoginClientKey,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}

@@ -1,0 +1,23 @@
+/** Timer handle as returned by {@link Clock.setTimeout}. */
+export type TimerHandle = unknown;
+
+/**
+ * The source of time for one session. Injected so tests can move time by hours in
+ * milliseconds; the default wraps the globals lazily, so fake timers installed after
+ * import still apply.
+ */
+export interface Clock {
+  /** Wall-clock time, epoch milliseconds. */
+  now(): number;
+  /** Schedules `fn` after `ms` milliseconds. */
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  /** Cancels a timer from {@link Clock.setTimeout}. */
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/** The clock used when none is injected: arrow functions around the globals. */
+export const systemClock: Clock = Object.freeze({
+  now: () => Date.now(),
+  setTimeout: (fn: () => void, ms: number) => globalThis.setTimeout(fn, ms),
+  clearTimeout: (handle: TimerHandle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+});

@@ -1,0 +1,10 @@
+export { createSession } from './session.js';
+export type { Session, SessionSnapshot, SessionStatus, SessionReason, SessionEvents, SignInOptions } from './session.js';
+export type { SessionOptions, OnExpired } from './options.js';
+export { SessionError } from './errors.js';
+export type { SessionErrorCode } from './errors.js';
+export { presets } from './policy.js';
+export type { PresetName, SessionPolicy } from './policy.js';
+export type { ProviderName } from './providers.js';
+export type { Clock } from './clock.js';
+export type { Unsubscribe } from './emitter.js';

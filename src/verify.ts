@@ -1,0 +1,113 @@
+import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { SessionError } from './errors.js';
+
+/** The session facts read from a verified ID token. Times in epoch ms. */
+export interface SessionClaims {
+  /** `auth_time`, or null when the provider did not send it. */
+  readonly authTime: number | null;
+  /** `session_expiry` (the Signaturgruppen Broker's absolute end), or null. */
+  readonly sessionExpiresAt: number | null;
+  /** `iat`: when the provider issued the token, to measure clock skew. */
+  readonly issuedAt: number;
+  /** The provider session id: `sid`, else the Broker's `neb_sid`, else null. */
+  readonly sid: string | null;
+}
+
+/** A verified ID token: its claims and the session facts read from them. */
+export interface VerifiedIdToken extends SessionClaims {
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+const invalid = (message: string, cause?: unknown): SessionError =>
+  new SessionError('ID_TOKEN_INVALID', message, cause === undefined ? undefined : { cause });
+
+function epochSeconds(value: unknown, claim: string): number {
+  // JWT NumericDate (RFC 7519 §2): seconds since the epoch. Reject what would be nonsense as a time.
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw invalid(`ID token claim "${claim}" must be a non-negative number of seconds; got ${JSON.stringify(value)}`);
+  }
+  return value * 1000;
+}
+
+/**
+ * Reads the session facts from verified claims. Fails closed: a claim present but
+ * malformed ends sign-in with `ID_TOKEN_INVALID`, it is never ignored.
+ *
+ * `session_expiry` may be a number or a numeric string: the Broker's documented example
+ * carries it as a string such as "1781823778" (REFERENCE.md).
+ */
+export function readSessionClaims(payload: Readonly<Record<string, unknown>>): SessionClaims {
+  const issuedAt = epochSeconds(payload.iat, 'iat');
+  const authTime = payload.auth_time === undefined ? null : epochSeconds(payload.auth_time, 'auth_time');
+
+  let sessionExpiresAt: number | null = null;
+  const rawExpiry = payload.session_expiry;
+  if (rawExpiry !== undefined) {
+    if (typeof rawExpiry === 'string') {
+      if (!/^\d{1,12}$/.test(rawExpiry)) {
+        throw invalid(`ID token claim "session_expiry" must be epoch seconds as a number or a string of digits; got ${JSON.stringify(rawExpiry)}`);
+      }
+      sessionExpiresAt = Number(rawExpiry) * 1000;
+    } else {
+      sessionExpiresAt = epochSeconds(rawExpiry, 'session_expiry');
+    }
+  }
+
+  const sidClaim = payload.sid ?? payload.neb_sid;
+  if (sidClaim !== undefined && (typeof sidClaim !== 'string' || sidClaim === '')) {
+    throw invalid(`ID token claim "${payload.sid === undefined ? 'neb_sid' : 'sid'}" must be a non-empty string`);
+  }
+  return { authTime, sessionExpiresAt, issuedAt, sid: sidClaim ?? null };
+}
+
+/** What an ID token is checked against. */
+export interface VerifyOptions {
+  /** The expected `iss`, exactly. */
+  readonly issuer: string;
+  /** The client id: must be in `aud`, and be `azp` when `aud` has several entries. */
+  readonly audience: string;
+  /** The provider's keys (jose `createRemoteJWKSet` or `createLocalJWKSet`). */
+  readonly keys: JWTVerifyGetKey;
+  /** Allowed `alg` values; `none` and HMAC are never accepted. */
+  readonly algorithms: readonly string[];
+  /** Current time, epoch ms. */
+  readonly now: number;
+  /** Tolerated clock difference for `exp`/`iat`/`nbf`, seconds. */
+  readonly clockToleranceSec?: number;
+}
+
+/**
+ * Verifies an ID token with jose: signature against the provider's JWKS, `alg` in the
+ * allow-list, `iss`, `aud` (and `azp`), `exp`, and the presence of `sub` and `iat`.
+ * @throws SessionError `ID_TOKEN_INVALID`, with jose's error as `cause`.
+ */
+export async function verifyIdToken(idToken: string, options: VerifyOptions): Promise<VerifiedIdToken> {
+  const algorithms = options.algorithms.filter((alg) => alg !== 'none' && !alg.startsWith('HS'));
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(idToken, options.keys, {
+      issuer: options.issuer,
+      audience: options.audience,
+      algorithms,
+      currentDate: new Date(options.now),
+      clockTolerance: options.clockToleranceSec ?? 60,
+      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
+    }));
+  } catch (error) {
+    if (error instanceof joseErrors.JOSEError && !(error instanceof joseErrors.JWKSTimeout)) {
+      throw invalid(`ID token rejected: ${error.message} (${error.code})`, error);
+    }
+    if (error instanceof joseErrors.JWKSTimeout || error instanceof TypeError) {
+      throw new SessionError('NETWORK', 'could not fetch the provider\'s keys to verify the ID token', { cause: error });
+    }
+    throw invalid('ID token rejected', error);
+  }
+  // OIDC Core §3.1.3.7: with several audiences, azp must be present and be this client.
+  if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp !== options.audience) {
+    throw invalid('ID token has several audiences and "azp" is not this client');
+  }
+  if (payload.azp !== undefined && payload.azp !== options.audience) {
+    throw invalid('ID token "azp" is not this client');
+  }
+  return { claims: Object.freeze({ ...payload }), ...readSessionClaims(payload) };
+}

@@ -1,0 +1,44 @@
+import { test as base, expect, type Page } from '@playwright/test';
+import { TEST_USER } from '../../demo/idp/index.js';
+import { startDemo, type Demo } from '../../demo/server.js';
+
+export { expect, TEST_USER };
+
+interface Fixtures {
+  /** Collects CSP violations on the page; the test fails if any happened. */
+  cspViolations: string[];
+}
+
+/** One demo app and local identity provider per worker, on ports they pick. */
+export const test = base.extend<Fixtures, { demo: Demo }>({
+  demo: [async ({}, use) => {
+    const demo = await startDemo();
+    await use(demo);
+    await demo.close();
+  }, { scope: 'worker' }],
+  cspViolations: [async ({ page }, use) => {
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+    });
+    await use(violations);
+    expect(violations, 'no Content-Security-Policy violations').toEqual([]);
+  }, { auto: true }],
+});
+
+/** Opens the demo app and waits until the session has settled. */
+export async function openApp(page: Page, demo: Demo, path = '/'): Promise<void> {
+  await page.goto(new URL(path, demo.appUrl).href);
+  await expect(page.locator('body[data-ready="true"]')).toBeAttached();
+}
+
+/** Signs in through the local provider's login form and waits for the app to be active. */
+export async function signIn(page: Page, demo: Demo): Promise<void> {
+  await openApp(page, demo);
+  await page.getByTestId('sign-in').click();
+  await page.waitForURL((url) => url.href.startsWith(demo.idp.issuer));
+  await page.getByLabel('Username').fill(TEST_USER.username);
+  await page.getByLabel('Password').fill(TEST_USER.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('status')).toHaveText('active');
+}
