@@ -13,6 +13,12 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle;
   /** Cancels a timer from {@link Clock.setTimeout}. */
   clearTimeout(handle: TimerHandle): void;
+  /**
+   * Optional: milliseconds from a monotonic source (`performance.now()`), which the wall
+   * clock being set back does not move. With it, time keeps moving forward when the wall
+   * clock jumps back, so a clock set back extends no deadline.
+   */
+  monotonicNow?(): number;
 }
 
 /** The clock used when none is injected: arrow functions around the globals. */
@@ -20,4 +26,5 @@ export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
   setTimeout: (fn: () => void, ms: number) => globalThis.setTimeout(fn, ms),
   clearTimeout: (handle: TimerHandle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+  monotonicNow: () => globalThis.performance.now(),
 });

@@ -26,6 +26,18 @@ export interface AuthorizeRequest {
   readonly maxAgeSec?: number;
 }
 
+/** The protocol operations the session needs; {@link OidcAdapter} is the real one. */
+export interface OidcPort {
+  metadata(): Promise<ProviderMetadata>;
+  isSigninResponse(url: URL): boolean;
+  signinRedirect(request: AuthorizeRequest): Promise<void>;
+  completeSignin(url: URL): Promise<{ tokens: TokenSet; returnTo: string | null }>;
+  isSignoutResponse(url: URL): Promise<boolean>;
+  completeSignout(url: URL): Promise<void>;
+  signoutRedirect(idTokenHint: string | null): Promise<void>;
+  clearStaleState(): Promise<void>;
+}
+
 // PKCE verifier and state survive the redirect in sessionStorage: per tab, gone with it,
 // and they are not tokens. Tokens live in memory (InMemoryWebStorage).
 const STATE_PREFIX = 'oidc-session-guard.';
@@ -35,7 +47,7 @@ const STATE_PREFIX = 'oidc-session-guard.';
  * end-session URL. Holds no policy. Creating it starts no timer and no listener
  * (automaticSilentRenew and monitorSession are off: the session decides when to renew).
  */
-export class OidcAdapter {
+export class OidcAdapter implements OidcPort {
   readonly #settings: Settings;
   readonly #manager: UserManager;
   #metadata: Promise<ProviderMetadata> | null = null;

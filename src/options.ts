@@ -180,7 +180,8 @@ export function resolveOptions(options: unknown): Settings {
   if (typeof clock !== 'object' || clock === null
     || typeof (clock as Clock).now !== 'function'
     || typeof (clock as Clock).setTimeout !== 'function'
-    || typeof (clock as Clock).clearTimeout !== 'function') {
+    || typeof (clock as Clock).clearTimeout !== 'function'
+    || ((clock as Clock).monotonicNow !== undefined && typeof (clock as Clock).monotonicNow !== 'function')) {
     throw new TypeError('"options.clock" must have now(), setTimeout() and clearTimeout()');
   }
 

@@ -1,0 +1,336 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SessionError } from '../../src/errors.js';
+import type { SessionOptions } from '../../src/options.js';
+import { createSessionWith, type Session, type SessionEvents } from '../../src/session.js';
+import { createMemoryStore, type RecordStore } from '../../src/store.js';
+import { claimsAt, CLIENT_ID, fakeOidc, FakeClock, HOUR, ISSUER, makeKeys, MIN, userInput, watchListeners, type Keys } from './support.js';
+
+const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
+let keys: Keys;
+let clock: FakeClock;
+let session: Session | null = null;
+let listeners: { open(): number };
+
+beforeAll(async () => {
+  keys = await makeKeys();
+});
+
+beforeEach(() => {
+  clock = new FakeClock(T0);
+  listeners = watchListeners();
+  history.replaceState(null, '', '/callback?code=abc&state=xyz');
+  Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+});
+
+afterEach(() => {
+  session?.stop();
+  session = null;
+  // After each test: no listener or timer left.
+  expect(clock.pendingTimers).toBe(0);
+  expect(listeners.open()).toBe(0);
+});
+
+interface Started {
+  session: Session;
+  events: { type: keyof SessionEvents; payload: unknown; at: number }[];
+  oidc: ReturnType<typeof fakeOidc>;
+  store: RecordStore;
+}
+
+async function signedIn(claims: Record<string, unknown> = claimsAt(T0), options: Partial<SessionOptions> = {}): Promise<Started> {
+  const oidc = fakeOidc(await keys.sign(claims));
+  const store = createMemoryStore();
+  const s = createSessionWith({
+    authority: ISSUER,
+    clientId: CLIENT_ID,
+    redirectUri: `${location.origin}/callback`,
+    onExpired: 'none',
+    clock,
+    ...options,
+  }, { oidc: oidc.port, keys: keys.keys, store });
+  session = s;
+  const events: Started['events'] = [];
+  for (const type of ['signed-in', 'activity', 'warning', 'expired', 'signed-out', 'error'] as const) {
+    s.on(type, (payload) => events.push({ type, payload, at: clock.now() }));
+  }
+  await s.start();
+  return { session: s, events, oidc, store };
+}
+
+const typesOf = (events: Started['events']) => events.map((e) => e.type);
+
+describe('the idle limit (NIST 800-63B rev3 §4.2.3: 30 minutes)', () => {
+  it('is still signed in at 29:59 idle and expired at 30:00', async () => {
+    const { session: s, events } = await signedIn();
+    expect(s.getSnapshot().status).toBe('active');
+    clock.advance(30 * MIN - 1000);
+    expect(s.getSnapshot().status).toBe('warning');
+    await expect(s.getAccessToken()).resolves.toBe('access-token');
+    clock.advance(1000);
+    expect(s.getSnapshot()).toMatchObject({ status: 'expired', reason: 'idle', expiresAt: T0 + 30 * MIN });
+    expect(events.filter((e) => e.type === 'expired')).toEqual([{ type: 'expired', payload: { reason: 'idle' }, at: T0 + 30 * MIN }]);
+    await expect(s.getAccessToken()).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
+  });
+
+  it('starts the warning exactly warningBeforeMs before the end', async () => {
+    const { session: s, events } = await signedIn();
+    clock.advance(28 * MIN - 1);
+    expect(s.getSnapshot().status).toBe('active');
+    expect(typesOf(events)).not.toContain('warning');
+    clock.advance(1);
+    expect(s.getSnapshot().status).toBe('warning');
+    expect(events.find((e) => e.type === 'warning')).toEqual({
+      type: 'warning', payload: { expiresAt: T0 + 30 * MIN, reason: 'idle', msLeft: 2 * MIN }, at: T0 + 28 * MIN,
+    });
+  });
+
+  it('counts trusted input as activity and ignores synthetic events', async () => {
+    const { session: s } = await signedIn();
+    clock.advance(10 * MIN);
+    window.dispatchEvent(new Event('keydown'));
+    clock.advance(10_000);
+    expect(s.getSnapshot().lastActivityAt).toBe(T0);
+    userInput('pointerdown');
+    clock.advance(10_000);
+    expect(s.getSnapshot().lastActivityAt).toBe(T0 + 10 * MIN + 10_000);
+    expect(s.getSnapshot().idleExpiresAt).toBe(T0 + 40 * MIN + 10_000);
+  });
+
+  it('writes activity to the shared record at most once per throttle interval, with the time of the input', async () => {
+    const { store } = await signedIn();
+    let writes = 0;
+    const set = store.set.bind(store);
+    store.set = async (record) => {
+      writes += 1;
+      return set(record);
+    };
+    for (let i = 0; i < 50; i += 1) {
+      userInput('pointermove');
+      clock.advance(100);
+    }
+    // 5 s of input: at most one write per 5 s interval (the first, then the trailing one).
+    expect(writes).toBeLessThanOrEqual(2);
+    clock.advance(5000);
+    expect(await store.get()).toMatchObject({ lastActivityAt: T0 + 4900 });
+  });
+
+  it('is not extended by input during the warning: only staySignedIn() is', async () => {
+    const { session: s } = await signedIn();
+    clock.advance(29 * MIN);
+    userInput();
+    clock.advance(10_000);
+    expect(s.getSnapshot()).toMatchObject({ status: 'warning', lastActivityAt: T0 });
+    await s.staySignedIn();
+    expect(s.getSnapshot()).toMatchObject({ status: 'active', lastActivityAt: T0 + 29 * MIN + 10_000 });
+  });
+});
+
+describe('the absolute limit (12 hours) and session_expiry', () => {
+  it('expires at authTime + 12 h even while the user stays active', async () => {
+    const { session: s, events } = await signedIn();
+    for (let minute = 1; minute < 12 * 60; minute += 1) {
+      clock.advance(MIN);
+      userInput();
+    }
+    clock.advance(MIN - 1);
+    expect(s.getSnapshot()).toMatchObject({ status: 'warning', reason: 'absolute' });
+    clock.advance(1);
+    expect(s.getSnapshot()).toMatchObject({ status: 'expired', reason: 'absolute', expiresAt: T0 + 12 * HOUR });
+    expect(events.filter((e) => e.type === 'expired')).toHaveLength(1);
+  });
+
+  it('lets an earlier session_expiry (as a numeric string) win', async () => {
+    const expiry = Math.floor((T0 + 4 * HOUR) / 1000);
+    const { session: s } = await signedIn(claimsAt(T0, { session_expiry: String(expiry) }));
+    expect(s.getSnapshot().sessionExpiresAt).toBe(expiry * 1000);
+    for (let minute = 1; minute <= 4 * 60; minute += 1) {
+      clock.advance(MIN);
+      userInput();
+    }
+    expect(s.getSnapshot()).toMatchObject({ status: 'expired', reason: 'session_expiry', expiresAt: expiry * 1000 });
+  });
+
+  it('counts the 12 hours from sign-in completion when auth_time is missing', async () => {
+    const claims = claimsAt(T0 - 5000);
+    delete claims.auth_time;
+    const { session: s } = await signedIn(claims);
+    expect(s.getSnapshot()).toMatchObject({ authTime: T0, absoluteExpiresAt: T0 + 12 * HOUR });
+  });
+
+  it('refuses a sign-in whose session_expiry has already passed', async () => {
+    const expiry = String(Math.floor((T0 - MIN) / 1000));
+    const error = await signedIn(claimsAt(T0, { session_expiry: expiry })).then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(SessionError);
+    expect(error).toMatchObject({ code: 'LIMIT_REACHED' });
+    expect(session?.getSnapshot()).toMatchObject({ status: 'signed-out', reason: 'session_expiry', claims: null });
+  });
+
+  it('expires at once when auth_time is already older than the cap', async () => {
+    const { session: s } = await signedIn(claimsAt(T0, { auth_time: Math.floor((T0 - 13 * HOUR) / 1000) }));
+    expect(s.getSnapshot()).toMatchObject({ status: 'expired', reason: 'absolute' });
+  });
+
+  it('rejects staySignedIn() with LIMIT_REACHED when a cap, not idleness, is what ends the session', async () => {
+    const expiry = Math.floor((T0 + HOUR) / 1000);
+    const { session: s } = await signedIn(claimsAt(T0, { session_expiry: expiry }));
+    for (let minute = 1; minute <= 59; minute += 1) {
+      clock.advance(MIN);
+      userInput();
+    }
+    expect(s.getSnapshot()).toMatchObject({ status: 'warning', reason: 'session_expiry' });
+    await expect(s.staySignedIn()).rejects.toMatchObject({ code: 'LIMIT_REACHED' });
+    clock.advance(MIN);
+    await expect(s.staySignedIn()).rejects.toMatchObject({ code: 'LIMIT_REACHED' });
+  });
+});
+
+describe('time that jumps', () => {
+  it('expires at once, with no warning, when the machine wakes after the deadline', async () => {
+    const { session: s, events } = await signedIn();
+    clock.advance(5 * MIN);
+    clock.sleep(45 * MIN);
+    window.dispatchEvent(new Event('focus'));
+    expect(s.getSnapshot()).toMatchObject({ status: 'expired', reason: 'idle' });
+    expect(typesOf(events)).not.toContain('warning');
+    expect(events.find((e) => e.type === 'expired')?.at).toBe(T0 + 50 * MIN);
+  });
+
+  it('expires on the capped poll even if no wake event comes', async () => {
+    const { session: s, events } = await signedIn();
+    clock.sleep(31 * MIN);
+    clock.advance(15_000);
+    expect(s.getSnapshot().status).toBe('expired');
+    expect(typesOf(events)).not.toContain('warning');
+  });
+
+  it('extends nothing when the wall clock is set back', async () => {
+    const { session: s } = await signedIn();
+    clock.advance(29 * MIN);
+    expect(s.getSnapshot().status).toBe('warning');
+    clock.setWall(T0 + 5 * MIN);
+    clock.advance(10_000);
+    expect(s.getSnapshot().status).toBe('warning');
+    userInput();
+    clock.advance(10_000);
+    expect(s.getSnapshot().idleExpiresAt).toBe(T0 + 30 * MIN);
+    clock.advance(MIN);
+    expect(s.getSnapshot()).toMatchObject({ status: 'expired', reason: 'idle' });
+  });
+});
+
+describe('clock skew', () => {
+  it('moves auth_time and session_expiry onto the local clock when iat disagrees by more than the tolerance', async () => {
+    const serverNow = T0 - 10 * MIN; // the local clock runs 10 minutes ahead of the provider
+    const expiry = Math.floor((serverNow + 4 * HOUR) / 1000);
+    const { session: s } = await signedIn(claimsAt(serverNow, { session_expiry: expiry }));
+    expect(s.getSnapshot()).toMatchObject({ authTime: T0, sessionExpiresAt: T0 + 4 * HOUR });
+  });
+
+  it('leaves server times alone within the tolerance', async () => {
+    const { session: s } = await signedIn(claimsAt(T0 - 20_000));
+    expect(s.getSnapshot().authTime).toBe(T0 - 20_000);
+  });
+});
+
+describe('on expiry', () => {
+  it('wipes the tokens, and the next sign-in sends prompt=login and max_age=0', async () => {
+    const { session: s, oidc } = await signedIn(claimsAt(T0), { onExpired: 'reauthenticate' });
+    clock.advance(30 * MIN);
+    expect(s.getSnapshot()).toMatchObject({ status: 'expired', claims: null });
+    await expect(s.getAccessToken()).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
+    await Promise.resolve();
+    expect(oidc.authorize).toEqual([{ returnTo: location.href, prompt: 'login', maxAgeSec: 0 }]);
+    await expect(s.signIn({ prompt: 'none' })).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
+    await s.signIn();
+    expect(oidc.authorize[1]).toMatchObject({ prompt: 'login', maxAgeSec: 0 });
+  });
+
+  it('with reauthenticate, a hidden tab waits until it is visible to redirect', async () => {
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    const { oidc } = await signedIn(claimsAt(T0), { onExpired: 'reauthenticate' });
+    clock.advance(30 * MIN);
+    await Promise.resolve();
+    expect(oidc.authorize).toEqual([]);
+    Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+    await Promise.resolve();
+    expect(oidc.authorize).toHaveLength(1);
+    expect(oidc.authorize[0]).toMatchObject({ prompt: 'login' });
+  });
+
+  it('with sign-out, signs out through end-session with the ID token as hint', async () => {
+    const { session: s, oidc } = await signedIn(claimsAt(T0), { onExpired: 'sign-out' });
+    clock.advance(30 * MIN);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(s.getSnapshot()).toMatchObject({ status: 'signed-out', reason: 'signed_out' });
+    expect(oidc.signouts).toHaveLength(1);
+    expect(oidc.signouts[0]).toMatch(/^ey/);
+  });
+
+  it('with none, only emits, and the record remembers that the next sign-in must authenticate', async () => {
+    const { events, oidc, store } = await signedIn();
+    clock.advance(30 * MIN);
+    expect(typesOf(events)).toContain('expired');
+    expect(oidc.authorize).toEqual([]);
+    expect(await store.get()).toMatchObject({ status: 'ended', endedReason: 'idle', reauthRequired: true });
+  });
+
+  it('mirrors the status on <html data-session-status>', async () => {
+    await signedIn();
+    expect(document.documentElement.dataset.sessionStatus).toBe('active');
+    clock.advance(30 * MIN);
+    expect(document.documentElement.dataset.sessionStatus).toBe('expired');
+  });
+});
+
+describe('the shared record', () => {
+  it('holds timing only, never a token', async () => {
+    const { store } = await signedIn();
+    const record = JSON.stringify(await store.get());
+    expect(record).not.toMatch(/ey[\w-]+\./);
+    expect(record).not.toContain('access-token');
+    expect(Object.keys(JSON.parse(record) as object).sort()).toEqual(
+      ['authTime', 'endedReason', 'lastActivityAt', 'reauthRequired', 'sessionExpiresAt', 'sessionId', 'signedInAt', 'status', 'v'],
+    );
+  });
+
+  it('on start, ends a session whose deadline passed while no tab looked', async () => {
+    history.replaceState(null, '', '/');
+    const store = createMemoryStore();
+    await store.set({ v: 1, sessionId: 's', status: 'active', endedReason: null, reauthRequired: false, signedInAt: T0 - HOUR, authTime: T0 - HOUR, sessionExpiresAt: null, lastActivityAt: T0 - 31 * MIN });
+    const oidc = fakeOidc('unused');
+    session = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock }, { oidc: oidc.port, keys: keys.keys, store });
+    await session.start();
+    expect(session.getSnapshot()).toMatchObject({ status: 'signed-out', reason: 'idle' });
+    expect(await store.get()).toMatchObject({ status: 'ended', reauthRequired: true });
+    await session.signIn();
+    expect(oidc.authorize[0]).toMatchObject({ prompt: 'login', maxAgeSec: 0 });
+  });
+
+  it('fails closed on a record that does not parse', async () => {
+    history.replaceState(null, '', '/');
+    const store = createMemoryStore();
+    await store.set({ v: 1, sessionId: 's', status: 'active', lastActivityAt: 'yesterday' } as never);
+    const oidc = fakeOidc('unused');
+    session = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock }, { oidc: oidc.port, keys: keys.keys, store });
+    await session.start();
+    expect(session.getSnapshot()).toMatchObject({ status: 'signed-out', reason: 'error' });
+    await session.signIn();
+    expect(oidc.authorize[0]).toMatchObject({ prompt: 'login' });
+  });
+
+  it('falls back to memory when IndexedDB is unavailable, says so, and still enforces the limits', async () => {
+    // happy-dom has no IndexedDB: the default store fails and the session falls back.
+    const oidc = fakeOidc(await keys.sign(claimsAt(T0)));
+    const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired: 'none' }, { oidc: oidc.port, keys: keys.keys });
+    session = s;
+    const errors: SessionError[] = [];
+    s.on('error', (e) => errors.push(e));
+    await s.start();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(errors.map((e) => e.code)).toEqual(['STORAGE']);
+    clock.advance(30 * MIN);
+    expect(s.getSnapshot().status).toBe('expired');
+  });
+});
