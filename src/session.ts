@@ -335,17 +335,7 @@ class SessionImpl implements Session {
   }
 
   #publish(live: Live, d: Decision): void {
-    this.#set(Object.freeze({
-      status: d.phase,
-      reason: d.phase === 'active' ? null : d.reason,
-      expiresAt: d.expiresAt,
-      idleExpiresAt: d.idleExpiresAt,
-      absoluteExpiresAt: d.absoluteExpiresAt,
-      sessionExpiresAt: d.sessionExpiresAt,
-      authTime: live.authTime,
-      lastActivityAt: live.lastActivityAt,
-      claims: live.claims,
-    }));
+    this.#set(snapshotOf(live, d, d.phase, d.phase === 'active' ? null : d.reason, live.claims));
   }
 
   #expire(d: Decision): void {
@@ -354,17 +344,7 @@ class SessionImpl implements Session {
     const reason = d.reason;
     this.#reauthRequired = true;
     this.#write({ ...this.#recordOf(live), status: 'ended', endedReason: reason, reauthRequired: true });
-    this.#end(Object.freeze({
-      status: 'expired',
-      reason,
-      expiresAt: d.expiresAt,
-      idleExpiresAt: d.idleExpiresAt,
-      absoluteExpiresAt: d.absoluteExpiresAt,
-      sessionExpiresAt: d.sessionExpiresAt,
-      authTime: live.authTime,
-      lastActivityAt: live.lastActivityAt,
-      claims: null,
-    }));
+    this.#end(snapshotOf(live, d, 'expired', reason, null));
     this.#events.emit('expired', { reason });
     switch (this.#settings.onExpired) {
       case 'reauthenticate':
@@ -592,6 +572,20 @@ class SessionImpl implements Session {
     if (typeof document !== 'undefined') document.documentElement.dataset.sessionStatus = next.status;
     this.#changes.emit('change', next);
   }
+}
+
+function snapshotOf(live: Live, d: Decision, status: SessionStatus, reason: SessionReason, claims: Live['claims'] | null): SessionSnapshot {
+  return Object.freeze({
+    status,
+    reason,
+    expiresAt: d.expiresAt,
+    idleExpiresAt: d.idleExpiresAt,
+    absoluteExpiresAt: d.absoluteExpiresAt,
+    sessionExpiresAt: d.sessionExpiresAt,
+    authTime: live.authTime,
+    lastActivityAt: live.lastActivityAt,
+    claims,
+  });
 }
 
 function sameSnapshot(a: SessionSnapshot, b: SessionSnapshot): boolean {
