@@ -12,6 +12,10 @@ export interface DemoOptions {
   appPort?: number;
   /** Port of the identity provider on 127.0.0.1; 0 picks a free one. @default 0 */
   idpPort?: number;
+  /** The client the app signs in with. @default 'generic' */
+  client?: 'generic' | 'signaturgruppen-broker';
+  /** What the app does at a limit. @default 'reauthenticate' */
+  onExpired?: 'reauthenticate' | 'sign-out' | 'none';
   /** Lifetimes and other provider settings. */
   idp?: Omit<IdpOptions, 'port' | 'appOrigins'>;
 }
@@ -60,7 +64,10 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     "form-action 'self'",
     "frame-ancestors 'none'",
   ].join('; ');
-  const config = JSON.stringify({ authority: idp.issuer, clientId: CLIENTS.generic, provider: 'generic' });
+  // The Broker client runs with the generic profile: the SDK's Broker profile routes
+  // discovery, JWKS and token through the server companion, which is not built yet, while
+  // the local provider (unlike the real Broker) allows CORS from the app.
+  const config = JSON.stringify({ authority: idp.issuer, clientId: options.client ?? CLIENTS.generic, provider: 'generic', onExpired: options.onExpired ?? 'reauthenticate' });
 
   app.on('request', (req, res) => {
     const { pathname } = new URL(req.url ?? '/', appOrigin);

@@ -11,7 +11,11 @@ const port = (name: string, fallback: number): number => {
 };
 
 await buildDemo();
-const demo = await startDemo({ appPort: port('APP_PORT', 3000), idpPort: port('IDP_PORT', 3001) });
+const client = process.env.DEMO_CLIENT ?? 'generic';
+if (client !== 'generic' && client !== 'signaturgruppen-broker') {
+  throw new TypeError(`DEMO_CLIENT must be 'generic' or 'signaturgruppen-broker'; got '${client}'`);
+}
+const demo = await startDemo({ appPort: port('APP_PORT', 3000), idpPort: port('IDP_PORT', 3001), client });
 console.log(`
   oidc-session-guard demo
   app:               ${demo.appUrl}

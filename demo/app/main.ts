@@ -1,6 +1,8 @@
 import { createSession, SessionError, type Session, type SessionSnapshot } from 'oidc-session-guard';
 
-interface DemoConfig { authority: string; clientId: string; provider: 'generic' }
+interface DemoConfig { authority: string; clientId: string; provider: 'generic'; onExpired: 'reauthenticate' | 'sign-out' | 'none' }
+
+const EVENT_TYPES = ['signed-in', 'activity', 'warning', 'expired', 'signed-out', 'error'] as const;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.querySelector<T>(`[data-testid="${id}"]`);
@@ -25,6 +27,16 @@ function render(snapshot: SessionSnapshot): void {
   $('session-expires').textContent = time(snapshot.sessionExpiresAt);
   $('expires').textContent = time(snapshot.expiresAt);
   $('claims').textContent = snapshot.claims ? JSON.stringify(snapshot.claims, null, 2) : '';
+  $('warning').hidden = snapshot.status !== 'warning';
+  $('warning-at').textContent = time(snapshot.expiresAt);
+  $('warning-reason').textContent = snapshot.reason ?? '';
+}
+
+function logEvent(type: string, payload: unknown): void {
+  const item = document.createElement('li');
+  item.dataset.type = type;
+  item.textContent = `${new Date().toISOString()} ${type} ${payload instanceof Error ? payload.message : JSON.stringify(payload)}`;
+  $('events').append(item);
 }
 
 function showError(error: unknown): void {
@@ -40,6 +52,7 @@ async function main(): Promise<void> {
     authority: config.authority,
     clientId: config.clientId,
     provider: config.provider,
+    onExpired: config.onExpired,
     redirectUri: `${location.origin}/callback`,
     postLogoutRedirectUri: `${location.origin}/`,
     scope: 'openid profile email',
@@ -48,6 +61,10 @@ async function main(): Promise<void> {
   (window as unknown as { demoSession: Session }).demoSession = session;
   session.subscribe(render);
   session.on('error', showError);
+  for (const type of EVENT_TYPES) session.on(type, (payload) => logEvent(type, payload));
+  $('stay-signed-in').addEventListener('click', () => {
+    session.staySignedIn().catch(showError);
+  });
   $('sign-in').addEventListener('click', () => {
     session.signIn({ returnTo: '/' }).catch(showError);
   });
