@@ -1,4 +1,4 @@
-import { ErrorResponse, ErrorTimeout, InMemoryWebStorage, UserManager, WebStorageStateStore, type User } from 'oidc-client-ts';
+import { ErrorResponse, ErrorTimeout, InMemoryWebStorage, User, UserManager, WebStorageStateStore } from 'oidc-client-ts';
 import { SessionError } from './errors.js';
 import type { Settings } from './options.js';
 
@@ -36,6 +36,12 @@ export interface OidcPort {
   completeSignout(url: URL): Promise<void>;
   signoutRedirect(idTokenHint: string | null): Promise<void>;
   clearStaleState(): Promise<void>;
+  /** Hands tokens received from another tab to the protocol layer (memory only). */
+  setTokens(tokens: TokenSet, claims: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Renews with the refresh token; the new ID token, if any, is NOT verified here. */
+  refresh(): Promise<TokenSet>;
+  /** Forgets the tokens held by the protocol layer. */
+  forget(): Promise<void>;
 }
 
 // PKCE verifier and state survive the redirect in sessionStorage: per tab, gone with it,
@@ -122,22 +128,47 @@ export class OidcAdapter implements OidcPort {
     try {
       user = await this.#manager.signinRedirectCallback(url.href);
     } catch (error) {
-      throw this.#mapError(error, 'the sign-in response could not be completed');
-    } finally {
-      // The user object oidc-client-ts keeps is not ours to keep: the session holds tokens.
       await this.#manager.removeUser();
+      throw this.#mapError(error, 'the sign-in response could not be completed');
     }
-    if (!user.id_token) throw new SessionError('ID_TOKEN_INVALID', 'the token response has no id_token');
+    if (!user.id_token) {
+      await this.#manager.removeUser();
+      throw new SessionError('ID_TOKEN_INVALID', 'the token response has no id_token');
+    }
     const state = user.state as { returnTo?: unknown } | undefined;
-    return {
-      tokens: {
-        idToken: user.id_token,
-        accessToken: user.access_token,
-        refreshToken: user.refresh_token ?? null,
-        accessTokenExpiresAt: typeof user.expires_at === 'number' ? user.expires_at * 1000 : null,
-      },
-      returnTo: typeof state?.returnTo === 'string' ? state.returnTo : null,
-    };
+    return { tokens: tokensOf(user, user.id_token), returnTo: typeof state?.returnTo === 'string' ? state.returnTo : null };
+  }
+
+  async setTokens(tokens: TokenSet, claims: Readonly<Record<string, unknown>>): Promise<void> {
+    await this.#manager.storeUser(new User({
+      id_token: tokens.idToken,
+      access_token: tokens.accessToken,
+      refresh_token: tokens.refreshToken ?? undefined,
+      token_type: 'Bearer',
+      scope: this.#settings.scope,
+      profile: claims as User['profile'],
+      expires_at: tokens.accessTokenExpiresAt === null ? undefined : Math.floor(tokens.accessTokenExpiresAt / 1000),
+    }));
+  }
+
+  async refresh(): Promise<TokenSet> {
+    const current = await this.#manager.getUser();
+    if (!current?.refresh_token) {
+      throw new SessionError('RENEW_FAILED', 'the provider issued no refresh token (silent renewal through an iframe is not available yet)');
+    }
+    let user: User | null;
+    try {
+      user = await this.#manager.signinSilent();
+    } catch (error) {
+      throw this.#mapError(error, 'the renewal failed', 'RENEW_FAILED');
+    }
+    if (!user) throw new SessionError('RENEW_FAILED', 'the renewal returned no tokens');
+    // A refresh may omit the ID token; the last one stays the hint for end-session.
+    return tokensOf(user, user.id_token ?? current.id_token ?? '');
+  }
+
+  forget(): Promise<void> {
+    return this.#manager.removeUser();
   }
 
   /** Whether `url` is the return from end-session carrying a state this tab stored. */
@@ -172,18 +203,27 @@ export class OidcAdapter implements OidcPort {
     return this.#manager.clearStaleState();
   }
 
-  #mapError(error: unknown, message: string): SessionError {
+  #mapError(error: unknown, message: string, fallback: 'CALLBACK_FAILED' | 'RENEW_FAILED' = 'CALLBACK_FAILED'): SessionError {
     if (error instanceof SessionError) return error;
     if (error instanceof ErrorResponse) {
       const code = error.error ?? '';
       const known = this.#settings.profile.loginRequiredErrors.includes(code);
-      return new SessionError(known ? 'LOGIN_REQUIRED' : 'CALLBACK_FAILED', `${message}: the provider answered '${code}'${error.error_description ? ` (${error.error_description})` : ''}`, { cause: error });
+      return new SessionError(known ? 'LOGIN_REQUIRED' : fallback, `${message}: the provider answered '${code}'${error.error_description ? ` (${error.error_description})` : ''}`, { cause: error });
     }
     if (error instanceof ErrorTimeout || (error instanceof TypeError && /fetch/i.test(error.message))) {
       return new SessionError('NETWORK', `${message}: the provider could not be reached`, { cause: error });
     }
-    return new SessionError('CALLBACK_FAILED', `${message}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    return new SessionError(fallback, `${message}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+}
+
+function tokensOf(user: User, idToken: string): TokenSet {
+  return {
+    idToken,
+    accessToken: user.access_token,
+    refreshToken: user.refresh_token ?? null,
+    accessTokenExpiresAt: typeof user.expires_at === 'number' ? user.expires_at * 1000 : null,
+  };
 }
 
 function randomToken(): string {

@@ -1,5 +1,6 @@
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import { trackActivity, type ActivityTracker } from './activity.js';
+import { electLeader, mergeActivity, openChannel, type ChannelKind, type Envelope, type Leadership, type SessionHandover, type TabChannel } from './channel.js';
 import { Emitter, type Unsubscribe } from './emitter.js';
 import { SessionError } from './errors.js';
 import { OidcAdapter, type OidcPort, type TokenSet } from './oidc.js';
@@ -68,6 +69,8 @@ export interface Session {
   signIn(options?: SignInOptions): Promise<void>;
   /** "Stay signed in": counts as activity, and ends a warning. Rejects with `LIMIT_REACHED` when a cap, not idleness, is what ends the session. */
   staySignedIn(): Promise<void>;
+  /** Renews the tokens with the refresh token, within the limits only; one request for all tabs. Never counts as activity. */
+  renew(): Promise<void>;
   /** The access token, while the session is inside its limits and the token unexpired. */
   getAccessToken(): Promise<string>;
   /** Forgets the tokens, then signs out at the provider (end_session with id_token_hint). */
@@ -75,6 +78,13 @@ export interface Session {
   /** Removes every listener, timer and channel. */
   stop(): void;
 }
+
+/** How long a new tab waits for a live tab to hand over the session. */
+export const TOKEN_REQUEST_TIMEOUT_MS = 1_000;
+/** How long a tab waits for the renewing tab (the leader) to share new tokens. */
+export const RENEW_TIMEOUT_MS = 15_000;
+/** Tokens renewed this recently are shared again rather than renewed again. */
+const RENEW_DEDUPE_MS = 5_000;
 
 /** Clock differences up to this are ordinary; beyond it, server times are moved onto the local clock. */
 export const SKEW_TOLERANCE_MS = 30_000;
@@ -105,6 +115,8 @@ export interface SessionDeps {
   readonly oidc?: OidcPort;
   readonly keys?: JWTVerifyGetKey;
   readonly store?: RecordStore;
+  readonly channelKind?: ChannelKind;
+  readonly leadership?: (name: string) => Leadership;
 }
 
 /** @internal A session with replaced parts, for unit tests. */
@@ -115,8 +127,9 @@ export function createSessionWith(options: SessionOptions, deps: SessionDeps): S
 /** The live session of this tab: timing in memory, tokens in memory. */
 interface Live {
   readonly sessionId: string;
-  readonly tokens: TokenSet;
-  readonly claims: Readonly<Record<string, unknown>>;
+  tokens: TokenSet;
+  claims: Readonly<Record<string, unknown>>;
+  renewedAt: number;
   readonly signedInAt: number;
   readonly authTime: number;
   readonly sessionExpiresAt: number | null;
@@ -148,6 +161,14 @@ class SessionImpl implements Session {
   #watchdog: Watchdog | null = null;
   #cleanups: (() => void)[] = [];
   #stopped = false;
+  #channel: TabChannel | null = null;
+  #leader: Leadership | null = null;
+  #renewing: Promise<void> | null = null;
+  /** The id of the session that ended last, for the one-tab reauthentication lock. */
+  #snapshotSessionId = '';
+  /** Waiting for another tab: token offers by request id, renewals. */
+  #offerWaiters = new Map<string, (handover: SessionHandover) => void>();
+  #renewWaiters = new Set<{ resolve: () => void; reject: (error: SessionError) => void }>();
 
   constructor(settings: Settings, deps: SessionDeps = {}) {
     this.#settings = settings;
@@ -177,7 +198,9 @@ class SessionImpl implements Session {
 
   async #start(): Promise<SessionSnapshot> {
     const oidc = this.#client();
-    this.#store = this.#deps.store ?? createIdbStore(`${this.#settings.authority}|${this.#settings.clientId}`);
+    this.#store = this.#deps.store ?? createIdbStore(this.#key());
+    this.#channel = openChannel(`oidc-session-guard|${this.#key()}`, { kind: this.#deps.channelKind, now: () => this.#now() });
+    this.#channel.onMessage((message) => this.#onMessage(message));
     const url = new URL(globalThis.location.href);
     try {
       if (oidc.isSigninResponse(url)) {
@@ -226,8 +249,141 @@ class SessionImpl implements Session {
       this.#set(signedOut(decision.reason));
       return;
     }
-    // Inside its limits, but this tab holds no tokens (they live in memory only).
+    // Inside its limits, but tokens live in memory only: ask the live tabs for them.
+    const handover = await this.#askForSession(record.sessionId);
+    if (handover && (await this.#adopt(handover))) return;
     this.#set(signedOut(null));
+  }
+
+  /** Asks the other tabs for the live session; null if none answers in time. */
+  #askForSession(sessionId: string): Promise<SessionHandover | null> {
+    const requestId = randomId();
+    const { clock } = this.#settings;
+    return new Promise((resolve) => {
+      const timer = clock.setTimeout(() => {
+        this.#offerWaiters.delete(requestId);
+        resolve(null);
+      }, TOKEN_REQUEST_TIMEOUT_MS);
+      this.#offerWaiters.set(requestId, (handover) => {
+        clock.clearTimeout(timer);
+        this.#offerWaiters.delete(requestId);
+        resolve(handover);
+      });
+      this.#channel?.post({ type: 'token-request', sessionId, requestId });
+    });
+  }
+
+  /**
+   * Takes over a session another tab holds. The shared record is the truth: the session id
+   * must be the record's and the record active; its timing wins over the message's (the
+   * newest activity of the two counts). Never adopts a session past its limits.
+   */
+  async #adopt(handover: SessionHandover): Promise<boolean> {
+    let timing = handover.timing;
+    if (this.#store?.kind === 'indexeddb') {
+      const record = parseRecord(await this.#read());
+      if (!record || record === 'invalid' || record.sessionId !== handover.sessionId || record.status !== 'active') return false;
+      timing = { ...record, lastActivityAt: mergeActivity(record.lastActivityAt, handover.timing.lastActivityAt) };
+    }
+    if (this.#live?.sessionId === handover.sessionId) return true;
+    const now = this.#now();
+    const live: Live = {
+      sessionId: handover.sessionId,
+      tokens: handover.tokens,
+      claims: handover.claims,
+      renewedAt: 0,
+      signedInAt: timing.signedInAt,
+      authTime: timing.authTime,
+      sessionExpiresAt: timing.sessionExpiresAt,
+      lastActivityAt: timing.lastActivityAt,
+    };
+    if (decide(live, now, this.#settings.policy).phase === 'expired') return false;
+    if (this.#live) this.#end(this.#snapshot);
+    this.#live = live;
+    this.#idTokenHint = live.tokens.idToken;
+    this.#reauthRequired = false;
+    this.#warned = false;
+    for (const cleanup of this.#cleanups.splice(0)) cleanup();
+    await this.#client().setTokens(live.tokens, live.claims);
+    this.#events.emit('signed-in', { claims: live.claims });
+    this.#track();
+    return true;
+  }
+
+  #handover(live: Live): SessionHandover {
+    return {
+      sessionId: live.sessionId,
+      tokens: live.tokens,
+      claims: live.claims,
+      timing: { signedInAt: live.signedInAt, authTime: live.authTime, sessionExpiresAt: live.sessionExpiresAt, lastActivityAt: live.lastActivityAt },
+    };
+  }
+
+  /** What another tab says. Messages can end a session or add activity; they never extend a deadline. */
+  #onMessage(m: Envelope): void {
+    const live = this.#live;
+    const mine = live !== null && live.sessionId === m.sessionId;
+    switch (m.type) {
+      case 'activity':
+        if (mine) {
+          this.#watchdog?.poke();
+          if (this.#live === live) this.#applyActivity(live, m.at, false);
+          this.#watchdog?.poke();
+        }
+        break;
+      case 'warning-dismissed':
+        if (mine) this.#stay(live, m.at, false);
+        break;
+      case 'signed-in':
+        if (!mine) void this.#adopt(m).catch((error: unknown) => this.#emitError(error, 'STORAGE', 'could not take over the session of another tab'));
+        break;
+      case 'token-request':
+        if (mine) {
+          this.#watchdog?.poke();
+          if (this.#live === live) this.#channel?.post({ type: 'token-offer', requestId: m.requestId, ...this.#handover(live) });
+        }
+        break;
+      case 'token-offer':
+        this.#offerWaiters.get(m.requestId)?.(m);
+        break;
+      case 'renewed':
+        if (mine) {
+          live.tokens = m.tokens;
+          live.claims = m.claims;
+          live.renewedAt = this.#now();
+          void this.#client().setTokens(m.tokens, m.claims);
+          this.#idTokenHint = m.tokens.idToken;
+          this.#settleRenewWaiters(null);
+          this.#events.emit('renewed', { accessTokenExpiresAt: m.tokens.accessTokenExpiresAt });
+        }
+        break;
+      case 'renew-request':
+        if (!mine || !this.#leader?.isLeader() || this.#renewing) break; // a renewal in flight shares its result
+        if (this.#now() - live.renewedAt < RENEW_DEDUPE_MS) {
+          // Renewed a moment ago and this request crossed it: share, do not renew again.
+          this.#channel?.post({ type: 'renewed', sessionId: live.sessionId, tokens: live.tokens, claims: live.claims });
+        } else {
+          void this.renew().catch(() => undefined);
+        }
+        break;
+      case 'renew-failed':
+        if (mine) this.#settleRenewWaiters(new SessionError(m.code === 'LOGIN_REQUIRED' || m.code === 'NETWORK' ? m.code : 'RENEW_FAILED', 'the renewing tab failed to renew'));
+        break;
+      case 'signed-out':
+        if (mine) {
+          this.#write({ ...this.#recordOf(live), status: 'ended', endedReason: 'signed_out', reauthRequired: false });
+          void this.#client().forget();
+          this.#end(signedOut('signed_out'));
+          this.#events.emit('signed-out', { reason: 'signed_out' });
+        }
+        break;
+      case 'expired':
+        if (mine) {
+          this.#watchdog?.poke();
+          if (this.#live === live) this.#expire({ ...decide(timing(live), this.#now(), this.#settings.policy), reason: m.reason }, false);
+        }
+        break;
+    }
   }
 
   async #completeSignin(oidc: OidcPort, url: URL): Promise<void> {
@@ -239,15 +395,12 @@ class SessionImpl implements Session {
     } finally {
       globalThis.history.replaceState(globalThis.history.state, '', cleanUrl);
     }
-    if (!this.#keys) {
-      const metadata = await oidc.metadata();
-      this.#keys = this.#deps.keys ?? createRemoteJWKSet(new URL(metadata.jwksUri));
-    }
+    const keys = await this.#jwks();
     const now = this.#now();
     const verified = await verifyIdToken(result.tokens.idToken, {
       issuer: this.#settings.authority,
       audience: this.#settings.clientId,
-      keys: this.#keys,
+      keys,
       algorithms: this.#settings.profile.idTokenAlgorithms,
       now,
     });
@@ -266,6 +419,7 @@ class SessionImpl implements Session {
       sessionId: randomId(),
       tokens: result.tokens,
       claims: verified.claims,
+      renewedAt: 0,
       signedInAt: now,
       authTime,
       sessionExpiresAt,
@@ -275,7 +429,9 @@ class SessionImpl implements Session {
     this.#idTokenHint = result.tokens.idToken;
     this.#live = live;
     this.#warned = false;
-    this.#write(this.#recordOf(live));
+    // The record first: the other tabs check a handed-over session against it.
+    await this.#writeNow(this.#recordOf(live));
+    this.#channel?.post({ type: 'signed-in', ...this.#handover(live) });
     this.#events.emit('signed-in', { claims: verified.claims });
     if (result.returnTo && this.#isSameOrigin(result.returnTo)) {
       globalThis.history.replaceState(globalThis.history.state, '', result.returnTo);
@@ -288,6 +444,8 @@ class SessionImpl implements Session {
     const win = globalThis as unknown as Window;
     this.#tracker = trackActivity({ window: win, clock: this.#settings.clock, now: () => this.#now(), onActivity: () => this.#watchdog?.poke() });
     this.#watchdog = startWatchdog({ window: win, clock: this.#settings.clock, look: () => this.#look() });
+    const name = `oidc-session-guard|${this.#key()}`;
+    this.#leader = this.#deps.leadership?.(name) ?? electLeader(name, this.#deps.channelKind);
     // The first look may already have ended the session (an auth_time older than the cap).
     if (!this.#live) this.#untrack();
   }
@@ -297,6 +455,9 @@ class SessionImpl implements Session {
     this.#watchdog?.stop();
     this.#tracker = null;
     this.#watchdog = null;
+    void this.#leader?.close();
+    this.#leader = null;
+    this.#settleRenewWaiters(new SessionError('LOGIN_REQUIRED', 'the session ended'));
   }
 
   /** Decides what is true now and publishes it; returns when to look again. */
@@ -304,7 +465,7 @@ class SessionImpl implements Session {
     const live = this.#live;
     if (!live) return null;
     const pending = this.#tracker?.take() ?? null;
-    if (pending !== null) this.#applyActivity(live, pending);
+    if (pending !== null) this.#applyActivity(live, pending, true);
     const now = this.#now();
     const decision = decide(timing(live), now, this.#settings.policy);
     if (decision.phase === 'expired') {
@@ -326,11 +487,15 @@ class SessionImpl implements Session {
    * `staySignedIn()` extends (the GOV.UK timeout-dialog pattern: moving the mouse must not
    * silently dismiss a warning a screen-reader user has not heard out).
    */
-  #applyActivity(live: Live, at: number): void {
+  #applyActivity(live: Live, at: number, local: boolean): void {
     if (at <= live.lastActivityAt) return;
     if (decide(timing(live), at, this.#settings.policy).phase !== 'active') return;
-    live.lastActivityAt = at;
-    this.#write(this.#recordOf(live));
+    live.lastActivityAt = mergeActivity(live.lastActivityAt, at);
+    if (local) {
+      // The tab where the input happened writes the record and tells the others.
+      this.#write(this.#recordOf(live));
+      this.#channel?.post({ type: 'activity', sessionId: live.sessionId, at });
+    }
     this.#events.emit('activity', { at });
   }
 
@@ -338,11 +503,14 @@ class SessionImpl implements Session {
     this.#set(snapshotOf(live, d, d.phase, d.phase === 'active' ? null : d.reason, live.claims));
   }
 
-  #expire(d: Decision): void {
+  #expire(d: Decision, local = true): void {
     const live = this.#live;
     if (!live) return;
     const reason = d.reason;
+    if (local) this.#channel?.post({ type: 'expired', sessionId: live.sessionId, reason });
+    void this.#client().forget();
     this.#reauthRequired = true;
+    this.#snapshotSessionId = live.sessionId;
     this.#write({ ...this.#recordOf(live), status: 'ended', endedReason: reason, reauthRequired: true });
     this.#end(snapshotOf(live, d, 'expired', reason, null));
     this.#events.emit('expired', { reason });
@@ -360,8 +528,23 @@ class SessionImpl implements Session {
 
   /** NHS login: at the end of each period, send the user back through authentication without interaction. */
   #reauthenticate(): void {
-    const go = () => {
+    const redirect = () => {
       this.signIn({ prompt: 'login' }).catch((error: unknown) => this.#emitError(error, 'NETWORK', 'could not redirect to sign-in'));
+    };
+    const sessionId = this.#snapshotSessionId;
+    // Exactly one tab navigates: the one that takes this lock. It holds it until the page
+    // unloads; the others show `expired` and take over the session when it comes back.
+    const go = () => {
+      const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+      if (!locks) {
+        redirect();
+        return;
+      }
+      void locks.request(`oidc-session-guard|reauth|${this.#key()}|${sessionId}`, { ifAvailable: true }, (lock) => {
+        if (!lock || this.#snapshot.status !== 'expired') return undefined;
+        redirect();
+        return new Promise<void>(() => undefined);
+      }).catch(() => undefined);
     };
     const doc = globalThis.document;
     if (doc.visibilityState === 'visible') {
@@ -415,18 +598,111 @@ class SessionImpl implements Session {
         ? new SessionError('LIMIT_REACHED', `the session has reached its ${String(reason)} limit`)
         : new SessionError('LOGIN_REQUIRED', 'there is no active session');
     }
-    const now = this.#now();
-    if (now > live.lastActivityAt) {
-      live.lastActivityAt = now;
-      this.#write(this.#recordOf(live));
-      this.#events.emit('activity', { at: now });
-    }
-    this.#warned = false;
-    this.#watchdog?.poke();
+    this.#stay(live, this.#now(), true);
     const { status, reason, expiresAt } = this.#snapshot;
     if (status === 'warning' && isCap(reason)) {
       throw new SessionError('LIMIT_REACHED', `the session ends at its ${String(reason)} limit at ${new Date(expiresAt ?? 0).toISOString()}; only a new sign-in goes further`);
     }
+  }
+
+  /** "Stay signed in" here or in another tab: activity even during a warning. */
+  #stay(live: Live, at: number, local: boolean): void {
+    this.#watchdog?.poke();
+    if (this.#live !== live) return;
+    if (at > live.lastActivityAt) {
+      live.lastActivityAt = at;
+      if (local) this.#write(this.#recordOf(live));
+      this.#events.emit('activity', { at });
+    }
+    if (local) this.#channel?.post({ type: 'warning-dismissed', sessionId: live.sessionId, at });
+    this.#warned = false;
+    this.#watchdog?.poke();
+  }
+
+  async renew(): Promise<void> {
+    // Within the limits only: a renewal never revives a session and never counts as activity.
+    this.#watchdog?.poke();
+    const live = this.#live;
+    if (!live) {
+      const { status, reason } = this.#snapshot;
+      throw status === 'expired' && isCap(reason)
+        ? new SessionError('LIMIT_REACHED', `the session has reached its ${String(reason)} limit`)
+        : new SessionError('LOGIN_REQUIRED', 'there is no active session');
+    }
+    this.#renewing ??= (this.#leader?.isLeader() ? this.#renewHere(live) : this.#renewViaLeader(live))
+      .finally(() => {
+        this.#renewing = null;
+      });
+    return this.#renewing;
+  }
+
+  /** The leader renews: one refresh request for every tab, its result shared with all. */
+  async #renewHere(live: Live): Promise<void> {
+    try {
+      const tokens = await this.#client().refresh();
+      let { claims } = live;
+      if (tokens.idToken !== live.tokens.idToken) {
+        const verified = await verifyIdToken(tokens.idToken, {
+          issuer: this.#settings.authority,
+          audience: this.#settings.clientId,
+          keys: await this.#jwks(),
+          algorithms: this.#settings.profile.idTokenAlgorithms,
+          now: this.#now(),
+        });
+        if (verified.claims.sub !== live.claims.sub) throw new SessionError('ID_TOKEN_INVALID', 'the renewed ID token is for another user');
+        claims = verified.claims;
+      }
+      if (this.#live !== live) throw new SessionError('LOGIN_REQUIRED', 'the session ended during the renewal');
+      live.tokens = tokens;
+      live.claims = claims;
+      live.renewedAt = this.#now();
+      this.#idTokenHint = tokens.idToken;
+      this.#channel?.post({ type: 'renewed', sessionId: live.sessionId, tokens, claims });
+      this.#events.emit('renewed', { accessTokenExpiresAt: tokens.accessTokenExpiresAt });
+    } catch (error) {
+      const failure = error instanceof SessionError ? error : new SessionError('RENEW_FAILED', 'the renewal failed', { cause: error });
+      this.#channel?.post({ type: 'renew-failed', sessionId: live.sessionId, code: failure.code });
+      throw failure;
+    }
+  }
+
+  /** Another tab is the renewer: ask it, and wait for the tokens it shares. */
+  #renewViaLeader(live: Live): Promise<void> {
+    const { clock } = this.#settings;
+    return new Promise<void>((resolve, reject) => {
+      const waiter = {
+        resolve: () => {
+          clock.clearTimeout(timer);
+          resolve();
+        },
+        reject: (error: SessionError) => {
+          clock.clearTimeout(timer);
+          reject(error);
+        },
+      };
+      const timer = clock.setTimeout(() => {
+        this.#renewWaiters.delete(waiter);
+        reject(new SessionError('RENEW_FAILED', 'no tab answered the renewal request in time'));
+      }, RENEW_TIMEOUT_MS);
+      this.#renewWaiters.add(waiter);
+      this.#channel?.post({ type: 'renew-request', sessionId: live.sessionId });
+    });
+  }
+
+  #settleRenewWaiters(error: SessionError | null): void {
+    for (const waiter of [...this.#renewWaiters]) {
+      this.#renewWaiters.delete(waiter);
+      if (error) waiter.reject(error);
+      else waiter.resolve();
+    }
+  }
+
+  async #jwks(): Promise<JWTVerifyGetKey> {
+    if (!this.#keys) {
+      const metadata = await this.#client().metadata();
+      this.#keys = this.#deps.keys ?? createRemoteJWKSet(new URL(metadata.jwksUri));
+    }
+    return this.#keys;
   }
 
   async getAccessToken(): Promise<string> {
@@ -444,7 +720,11 @@ class SessionImpl implements Session {
     const idTokenHint = this.#live?.tokens.idToken ?? this.#idTokenHint;
     const live = this.#live;
     // Tokens go first, so signing out works even when the provider cannot be reached.
-    if (live) this.#write({ ...this.#recordOf(live), status: 'ended', endedReason: 'signed_out', reauthRequired: false });
+    if (live) {
+      this.#write({ ...this.#recordOf(live), status: 'ended', endedReason: 'signed_out', reauthRequired: false });
+      this.#channel?.post({ type: 'signed-out', sessionId: live.sessionId });
+    }
+    void this.#client().forget();
     this.#idTokenHint = null;
     this.#reauthRequired = false;
     this.#end(signedOut('signed_out'));
@@ -468,6 +748,8 @@ class SessionImpl implements Session {
     this.#stopped = true;
     this.#untrack();
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
+    void this.#channel?.close();
+    this.#channel = null;
     this.#events.clear();
     this.#changes.clear();
     if (typeof document !== 'undefined') delete document.documentElement.dataset.sessionStatus;
@@ -511,6 +793,11 @@ class SessionImpl implements Session {
     this.#set(snapshot);
   }
 
+  /** Names this app's record, channel and locks: one per authority and client. */
+  #key(): string {
+    return `${this.#settings.authority}|${this.#settings.clientId}`;
+  }
+
   #recordOf(live: Live): SessionRecord {
     // Timing only: never a token (ARCHITECTURE.md, rules of the house).
     return {
@@ -536,12 +823,18 @@ class SessionImpl implements Session {
   }
 
   #write(record: SessionRecord): void {
+    void this.#writeNow(record);
+  }
+
+  async #writeNow(record: SessionRecord): Promise<void> {
     const store = this.#store;
     if (!store) return;
-    store.set(record).catch((error: unknown) => {
+    try {
+      await store.set(record);
+    } catch (error) {
       this.#fallBackToMemory(error);
-      void this.#store?.set(record);
-    });
+      await this.#store?.set(record);
+    }
   }
 
   /** IndexedDB failed: keep enforcing the limits in this tab, from memory, and say so. */

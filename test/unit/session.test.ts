@@ -4,7 +4,7 @@ import { SessionError } from '../../src/errors.js';
 import type { SessionOptions } from '../../src/options.js';
 import { createSessionWith, type Session, type SessionEvents } from '../../src/session.js';
 import { createMemoryStore, type RecordStore } from '../../src/store.js';
-import { claimsAt, CLIENT_ID, fakeOidc, FakeClock, HOUR, ISSUER, makeKeys, MIN, userInput, watchListeners, type Keys } from './support.js';
+import { claimsAt, CLIENT_ID, fakeOidc, FakeClock, HOUR, ISSUER, makeKeys, MIN, tabDeps, userInput, watchListeners, type Keys } from './support.js';
 
 const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
 let keys: Keys;
@@ -48,7 +48,7 @@ async function signedIn(claims: Record<string, unknown> = claimsAt(T0), options:
     onExpired: 'none',
     clock,
     ...options,
-  }, { oidc: oidc.port, keys: keys.keys, store });
+  }, { oidc: oidc.port, keys: keys.keys, store, ...tabDeps(true) });
   session = s;
   const events: Started['events'] = [];
   for (const type of ['signed-in', 'activity', 'warning', 'expired', 'signed-out', 'error'] as const) {
@@ -300,7 +300,7 @@ describe('the shared record', () => {
     const store = createMemoryStore();
     await store.set({ v: 1, sessionId: 's', status: 'active', endedReason: null, reauthRequired: false, signedInAt: T0 - HOUR, authTime: T0 - HOUR, sessionExpiresAt: null, lastActivityAt: T0 - 31 * MIN });
     const oidc = fakeOidc('unused');
-    session = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock }, { oidc: oidc.port, keys: keys.keys, store });
+    session = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock }, { oidc: oidc.port, keys: keys.keys, store, ...tabDeps(true) });
     await session.start();
     expect(session.getSnapshot()).toMatchObject({ status: 'signed-out', reason: 'idle' });
     expect(await store.get()).toMatchObject({ status: 'ended', reauthRequired: true });
@@ -313,7 +313,7 @@ describe('the shared record', () => {
     const store = createMemoryStore();
     await store.set({ v: 1, sessionId: 's', status: 'active', lastActivityAt: 'yesterday' } as never);
     const oidc = fakeOidc('unused');
-    session = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock }, { oidc: oidc.port, keys: keys.keys, store });
+    session = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock }, { oidc: oidc.port, keys: keys.keys, store, ...tabDeps(true) });
     await session.start();
     expect(session.getSnapshot()).toMatchObject({ status: 'signed-out', reason: 'error' });
     await session.signIn();
@@ -323,7 +323,7 @@ describe('the shared record', () => {
   it('falls back to memory when IndexedDB is unavailable, says so, and still enforces the limits', async () => {
     // happy-dom has no IndexedDB: the default store fails and the session falls back.
     const oidc = fakeOidc(await keys.sign(claimsAt(T0)));
-    const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired: 'none' }, { oidc: oidc.port, keys: keys.keys });
+    const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired: 'none' }, { oidc: oidc.port, keys: keys.keys, ...tabDeps(true) });
     session = s;
     const errors: SessionError[] = [];
     s.on('error', (e) => errors.push(e));

@@ -4,7 +4,8 @@
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { vi } from 'vitest';
 import type { Clock, TimerHandle } from '../../src/clock.js';
-import type { AuthorizeRequest, OidcPort, ProviderMetadata } from '../../src/oidc.js';
+import type { Leadership } from '../../src/channel.js';
+import type { AuthorizeRequest, OidcPort, ProviderMetadata, TokenSet } from '../../src/oidc.js';
 
 export const ISSUER = 'https://idp.example';
 export const CLIENT_ID = 'my-spa';
@@ -88,20 +89,40 @@ export function claimsAt(now: number, extra: Record<string, unknown> = {}): Reco
   return { iss: ISSUER, aud: CLIENT_ID, sub: 'alice', iat: sec, exp: sec + 3600, auth_time: sec, sid: 'sid-1', ...extra };
 }
 
-/** Stand-in for the provider: completes any callback with `idToken`, records redirects. */
+/** Cross-tab parts for unit tests: broadcast-channel's in-process 'simulate' method, and a fixed leader. */
+export function tabDeps(leader: boolean) {
+  const leadership = (): Leadership => ({ isLeader: () => leader, close: async () => undefined });
+  return { channelKind: 'simulate' as const, leadership };
+}
+
+/** Stand-in for the provider: completes any callback with `idToken`, records redirects and refreshes. */
 export function fakeOidc(idToken: string, metadata: Partial<ProviderMetadata> = {}) {
   const authorize: AuthorizeRequest[] = [];
   const signouts: (string | null)[] = [];
+  const refreshes: number[] = [];
+  let held: TokenSet | null = null;
   const port: OidcPort = {
     metadata: async () => ({ issuer: ISSUER, jwksUri: `${ISSUER}/jwks`, endSessionEndpoint: `${ISSUER}/session/end`, ...metadata }),
     isSigninResponse: (url) => url.pathname === '/callback' && url.searchParams.has('code'),
     signinRedirect: async (request) => {
       authorize.push(request);
     },
-    completeSignin: async () => ({
-      tokens: { idToken, accessToken: 'access-token', refreshToken: null, accessTokenExpiresAt: null },
-      returnTo: null,
-    }),
+    completeSignin: async () => {
+      held = { idToken, accessToken: 'access-token', refreshToken: 'refresh-0', accessTokenExpiresAt: null };
+      return { tokens: held, returnTo: null };
+    },
+    setTokens: async (tokens) => {
+      held = tokens;
+    },
+    refresh: async () => {
+      if (!held) throw new Error('no tokens');
+      refreshes.push(Date.now());
+      held = { ...held, accessToken: `access-${refreshes.length}`, refreshToken: `refresh-${refreshes.length}` };
+      return held;
+    },
+    forget: async () => {
+      held = null;
+    },
     isSignoutResponse: async () => false,
     completeSignout: async () => undefined,
     signoutRedirect: async (hint) => {
@@ -109,7 +130,7 @@ export function fakeOidc(idToken: string, metadata: Partial<ProviderMetadata> = 
     },
     clearStaleState: async () => undefined,
   };
-  return { port, authorize, signouts };
+  return { port, authorize, signouts, refreshes };
 }
 
 /** Counts listeners added minus removed on window and document, to check none is left. */
