@@ -590,19 +590,23 @@ class SessionImpl implements Session {
 
   async staySignedIn(): Promise<void> {
     // Look first, with what was true before: a deadline already past is not undone.
-    this.#watchdog?.poke();
-    const live = this.#live;
-    if (!live) {
-      const { status, reason } = this.#snapshot;
-      throw status === 'expired' && isCap(reason)
-        ? new SessionError('LIMIT_REACHED', `the session has reached its ${String(reason)} limit`)
-        : new SessionError('LOGIN_REQUIRED', 'there is no active session');
-    }
+    const live = this.#liveNow();
     this.#stay(live, this.#now(), true);
     const { status, reason, expiresAt } = this.#snapshot;
     if (status === 'warning' && isCap(reason)) {
       throw new SessionError('LIMIT_REACHED', `the session ends at its ${String(reason)} limit at ${new Date(expiresAt ?? 0).toISOString()}; only a new sign-in goes further`);
     }
+  }
+
+  /** The live session after a fresh look, or the reason there is none: a cap reached, or no session. */
+  #liveNow(): Live {
+    this.#watchdog?.poke();
+    const live = this.#live;
+    if (live) return live;
+    const { status, reason } = this.#snapshot;
+    throw status === 'expired' && isCap(reason)
+      ? new SessionError('LIMIT_REACHED', `the session has reached its ${String(reason)} limit`)
+      : new SessionError('LOGIN_REQUIRED', 'there is no active session');
   }
 
   /** "Stay signed in" here or in another tab: activity even during a warning. */
@@ -621,14 +625,7 @@ class SessionImpl implements Session {
 
   async renew(): Promise<void> {
     // Within the limits only: a renewal never revives a session and never counts as activity.
-    this.#watchdog?.poke();
-    const live = this.#live;
-    if (!live) {
-      const { status, reason } = this.#snapshot;
-      throw status === 'expired' && isCap(reason)
-        ? new SessionError('LIMIT_REACHED', `the session has reached its ${String(reason)} limit`)
-        : new SessionError('LOGIN_REQUIRED', 'there is no active session');
-    }
+    const live = this.#liveNow();
     this.#renewing ??= (this.#leader?.isLeader() ? this.#renewHere(live) : this.#renewViaLeader(live))
       .finally(() => {
         this.#renewing = null;
@@ -706,9 +703,7 @@ class SessionImpl implements Session {
   }
 
   async getAccessToken(): Promise<string> {
-    this.#watchdog?.poke();
-    const live = this.#live;
-    if (!live) throw new SessionError('LOGIN_REQUIRED', 'there is no active session');
+    const live = this.#liveNow();
     const expiresAt = live.tokens.accessTokenExpiresAt;
     if (expiresAt !== null && expiresAt <= this.#now()) {
       throw new SessionError('LOGIN_REQUIRED', 'the access token has expired');

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { CHANNEL_VERSION, FUTURE_TOLERANCE_MS, mergeActivity, parseMessage } from '../../src/channel.js';
+
+const NOW = Date.UTC(2026, 10, 23, 9, 0, 0);
+const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln';
+const tokens = { idToken: JWT, accessToken: 'at', refreshToken: 'rt', accessTokenExpiresAt: NOW + 300_000 };
+const timing = { signedInAt: NOW - 60_000, authTime: NOW - 60_000, sessionExpiresAt: null, lastActivityAt: NOW - 1000 };
+const wire = (message: Record<string, unknown>) => ({ v: CHANNEL_VERSION, sentAt: NOW, ...message });
+
+describe('parseMessage', () => {
+  it.each([
+    ['activity', { type: 'activity', sessionId: 's', at: NOW }],
+    ['warning dismissed', { type: 'warning-dismissed', sessionId: 's', at: NOW }],
+    ['signed in', { type: 'signed-in', sessionId: 's', tokens, claims: { sub: 'alice' }, timing }],
+    ['renewed', { type: 'renewed', sessionId: 's', tokens, claims: { sub: 'alice' } }],
+    ['renew request', { type: 'renew-request', sessionId: 's' }],
+    ['renew failed', { type: 'renew-failed', sessionId: 's', code: 'RENEW_FAILED' }],
+    ['signed out', { type: 'signed-out', sessionId: 's' }],
+    ['expired', { type: 'expired', sessionId: 's', reason: 'idle' }],
+    ['token request', { type: 'token-request', sessionId: 's', requestId: 'r' }],
+    ['token offer', { type: 'token-offer', requestId: 'r', sessionId: 's', tokens, claims: { sub: 'alice' }, timing }],
+  ])('accepts a well-formed %s message', (_name, message) => {
+    expect(parseMessage(wire(message), NOW)).toEqual(wire(message));
+  });
+
+  it.each([
+    ['garbage', 'hello'],
+    ['null', null],
+    ['an array', [1, 2]],
+    ['another version', { v: 2, sentAt: NOW, type: 'activity', sessionId: 's', at: NOW }],
+    ['no version', { sentAt: NOW, type: 'activity', sessionId: 's', at: NOW }],
+    ['an unknown type', wire({ type: 'extend', sessionId: 's', by: 3600_000 })],
+    ['activity with a string time', wire({ type: 'activity', sessionId: 's', at: String(NOW) })],
+    ['activity with NaN', wire({ type: 'activity', sessionId: 's', at: Number.NaN })],
+    ['activity without a session id', wire({ type: 'activity', at: NOW })],
+    ['activity with an empty session id', wire({ type: 'activity', sessionId: '', at: NOW })],
+    ['activity stamped in the future', wire({ type: 'activity', sessionId: 's', at: NOW + FUTURE_TOLERANCE_MS + 1 })],
+    ['a message sent from the future', { v: CHANNEL_VERSION, sentAt: NOW + FUTURE_TOLERANCE_MS + 1, type: 'signed-out', sessionId: 's' }],
+    ['expired with an unknown reason', wire({ type: 'expired', sessionId: 's', reason: 'bored' })],
+    ['a hand-over with a malformed ID token', wire({ type: 'signed-in', sessionId: 's', tokens: { ...tokens, idToken: 'nope' }, claims: { sub: 'alice' }, timing })],
+    ['a hand-over without sub', wire({ type: 'signed-in', sessionId: 's', tokens, claims: {}, timing })],
+    ['a hand-over with activity in the future', wire({ type: 'token-offer', requestId: 'r', sessionId: 's', tokens, claims: { sub: 'a' }, timing: { ...timing, lastActivityAt: NOW + 60_000 } })],
+    ['a hand-over with a string session_expiry', wire({ type: 'signed-in', sessionId: 's', tokens, claims: { sub: 'a' }, timing: { ...timing, sessionExpiresAt: '1781823778' } })],
+    ['renewed with tokens missing', wire({ type: 'renewed', sessionId: 's', tokens: { idToken: JWT }, claims: {} })],
+  ])('drops %s', (_name, raw) => {
+    expect(parseMessage(raw, NOW)).toBeNull();
+  });
+
+  it('accepts timestamps within the tolerance ahead', () => {
+    expect(parseMessage(wire({ type: 'activity', sessionId: 's', at: NOW + FUTURE_TOLERANCE_MS }), NOW)).not.toBeNull();
+  });
+});
+
+describe('mergeActivity', () => {
+  it('keeps the newest activity, whichever tab it came from', () => {
+    expect(mergeActivity(NOW, NOW - 5000)).toBe(NOW);
+    expect(mergeActivity(NOW - 5000, NOW)).toBe(NOW);
+  });
+});

@@ -1,0 +1,137 @@
+// @vitest-environment happy-dom
+// Two sessions in one page stand for two tabs: they talk over broadcast-channel's
+// in-process 'simulate' method and share one record store. The provider is a stand-in.
+import { afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { createSessionWith, TOKEN_REQUEST_TIMEOUT_MS, type Session } from '../../src/session.js';
+import { createMemoryStore, type RecordStore } from '../../src/store.js';
+import { claimsAt, CLIENT_ID, fakeOidc, FakeClock, ISSUER, makeKeys, MIN, tabDeps, type Keys } from './support.js';
+
+const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
+let keys: Keys;
+let clock: FakeClock;
+let store: RecordStore;
+const sessions: Session[] = [];
+
+beforeAll(async () => {
+  keys = await makeKeys();
+});
+
+beforeEach(() => {
+  clock = new FakeClock(T0);
+  store = createMemoryStore();
+  Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+});
+
+afterEach(() => {
+  for (const s of sessions.splice(0)) s.stop();
+  expect(clock.pendingTimers).toBe(0);
+});
+
+// broadcast-channel's simulate method delivers after a few milliseconds of real time.
+const delivered = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+async function tab(leader: boolean, oidc = fakeOidc('unused')) {
+  const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired: 'none' },
+    // The memory store stands for the one IndexedDB record both tabs share.
+    { oidc: oidc.port, keys: keys.keys, store: { ...store, kind: 'indexeddb' }, ...tabDeps(leader) });
+  sessions.push(s);
+  return { session: s, oidc };
+}
+
+async function signedInTab() {
+  history.replaceState(null, '', '/callback?code=abc&state=xyz');
+  const first = await tab(true, fakeOidc(await keys.sign(claimsAt(T0))));
+  await first.session.start();
+  history.replaceState(null, '', '/');
+  return first;
+}
+
+async function secondTab() {
+  const second = await tab(false);
+  const started = second.session.start();
+  await delivered();
+  await started;
+  return second;
+}
+
+it('a new tab takes over the live session from another tab', async () => {
+  const first = await signedInTab();
+  const second = await secondTab();
+  expect(second.session.getSnapshot()).toMatchObject({ status: 'active', claims: { sub: 'alice' } });
+  expect(second.session.getSnapshot().authTime).toBe(first.session.getSnapshot().authTime);
+  await expect(second.session.getAccessToken()).resolves.toBe('access-token');
+});
+
+it('a new tab with no live tab to ask stays signed out after the wait', async () => {
+  const first = await signedInTab();
+  first.session.stop();
+  const second = await tab(false);
+  const started = second.session.start();
+  await delivered();
+  clock.advance(TOKEN_REQUEST_TIMEOUT_MS);
+  await expect(started).resolves.toMatchObject({ status: 'signed-out' });
+});
+
+it('activity in one tab moves the idle deadline in the other', async () => {
+  const first = await signedInTab();
+  const second = await secondTab();
+  clock.advance(20 * MIN);
+  await first.session.staySignedIn();
+  await delivered();
+  expect(second.session.getSnapshot().lastActivityAt).toBe(T0 + 20 * MIN);
+  clock.advance(25 * MIN);
+  expect(second.session.getSnapshot().status).toBe('active');
+});
+
+it('sign-out in one tab signs out the other', async () => {
+  const first = await signedInTab();
+  const second = await secondTab();
+  await first.session.signOut();
+  await delivered();
+  expect(second.session.getSnapshot()).toMatchObject({ status: 'signed-out', reason: 'signed_out' });
+  await expect(second.session.getAccessToken()).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
+});
+
+it('renewal from a follower goes through the leader: one refresh, the new tokens in both tabs', async () => {
+  const first = await signedInTab();
+  const second = await secondTab();
+  await Promise.all([second.session.renew(), second.session.renew(), first.session.renew()]);
+  await delivered();
+  expect(first.oidc.refreshes).toHaveLength(1);
+  expect(second.oidc.refreshes).toHaveLength(0);
+  await expect(second.session.getAccessToken()).resolves.toBe('access-1');
+  await expect(first.session.getAccessToken()).resolves.toBe('access-1');
+});
+
+it('a renewal is not activity and never revives an expired session', async () => {
+  const first = await signedInTab();
+  clock.advance(10 * MIN);
+  await first.session.renew();
+  expect(first.session.getSnapshot().lastActivityAt).toBe(T0);
+  clock.advance(20 * MIN);
+  await expect(first.session.renew()).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
+  expect(first.oidc.refreshes).toHaveLength(1);
+});
+
+it('an expiry message from another tab ends this one, though its own clock says active', async () => {
+  await signedInTab();
+  const second = await secondTab();
+  const sessionId = ((await store.get()) as { sessionId: string }).sessionId;
+  const { BroadcastChannel } = await import('broadcast-channel');
+  const other = new BroadcastChannel(`oidc-session-guard|${ISSUER}|${CLIENT_ID}`, { type: 'simulate' });
+  await other.postMessage({ v: 1, sentAt: clock.now(), type: 'expired', sessionId, reason: 'idle' });
+  await delivered();
+  await other.close();
+  expect(second.session.getSnapshot()).toMatchObject({ status: 'expired', reason: 'idle' });
+});
+
+it('activity stamped for another session changes nothing', async () => {
+  await signedInTab();
+  const second = await secondTab();
+  const { BroadcastChannel } = await import('broadcast-channel');
+  const other = new BroadcastChannel(`oidc-session-guard|${ISSUER}|${CLIENT_ID}`, { type: 'simulate' });
+  await other.postMessage({ v: 1, sentAt: clock.now(), type: 'activity', sessionId: 'someone-else', at: clock.now() + 1000 });
+  await delivered();
+  await other.close();
+  expect(second.session.getSnapshot().lastActivityAt).toBe(T0);
+});
