@@ -57,12 +57,13 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     "script-src 'self'",
     "style-src 'self'",
     `connect-src 'self' ${idp.issuer}`,
-    `frame-src ${idp.issuer}`,
+    // Silent renewal: a hidden iframe goes to the provider and comes back to the app.
+    `frame-src 'self' ${idp.issuer}`,
     "img-src 'self'",
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",
-    "frame-ancestors 'none'",
+    "frame-ancestors 'self'",
   ].join('; ');
   // The Broker client runs with the generic profile: the SDK's Broker profile routes
   // discovery, JWKS and token through the server companion, which is not built yet, while

@@ -1,4 +1,5 @@
 import { BroadcastChannel, createLeaderElection, type LeaderElector } from 'broadcast-channel';
+import type { Clock } from './clock.js';
 import type { TokenSet } from './oidc.js';
 
 /** The version of the message set; messages of another version are dropped. */
@@ -14,6 +15,7 @@ export const FUTURE_TOLERANCE_MS = 2_000;
 export interface SessionTiming {
   readonly signedInAt: number;
   readonly authTime: number;
+  readonly providerAuthTime: number | null;
   readonly sessionExpiresAt: number | null;
   readonly lastActivityAt: number;
 }
@@ -60,6 +62,7 @@ function timingOk(value: unknown, latest: number): value is SessionTiming {
   return isObject(value)
     && isTime(value.signedInAt) && value.signedInAt <= latest
     && isTime(value.authTime)
+    && (value.providerAuthTime === null || isTime(value.providerAuthTime))
     && isTime(value.lastActivityAt) && value.lastActivityAt <= latest
     && (value.sessionExpiresAt === null || isTime(value.sessionExpiresAt));
 }
@@ -170,15 +173,34 @@ export function openChannel(name: string, options: ChannelOptions): TabChannel {
  */
 export interface Leadership {
   readonly isLeader: () => boolean;
+  /** Resolves once it is known whether this tab leads (true) or another tab does (false). */
+  decided(): Promise<boolean>;
   close(): Promise<void>;
 }
 
-export function electLeader(name: string, kind: ChannelKind = 'native'): Leadership {
+/** How often, and how many times, `decided()` checks an election still under way. */
+const ELECTION_CHECK_MS = 20;
+const ELECTION_CHECKS = 100;
+
+export function electLeader(name: string, clock: Clock, kind: ChannelKind = 'native'): Leadership {
   const channel = new BroadcastChannel<unknown>(`${name}:leader`, { type: kind, webWorkerSupport: false });
   const elector: LeaderElector = createLeaderElection(channel);
   void elector.awaitLeadership().catch(() => undefined);
+  const pause = () => new Promise<void>((resolve) => {
+    clock.setTimeout(resolve, ELECTION_CHECK_MS);
+  });
   return {
     isLeader: () => elector.isLeader,
+    async decided() {
+      // Right after a tab starts, its own request for leadership may not be granted yet:
+      // wait until this tab leads, or another tab is seen to hold the leadership.
+      for (let i = 0; i < ELECTION_CHECKS && !elector.isDead; i += 1) {
+        if (elector.isLeader) return true;
+        if (await elector.hasLeader()) return elector.isLeader;
+        await pause();
+      }
+      return elector.isLeader;
+    },
     close: async () => {
       await elector.die().catch(() => undefined);
       await channel.close();

@@ -24,6 +24,16 @@ export interface AuthorizeRequest {
   readonly returnTo: string;
   readonly prompt?: 'none' | 'login';
   readonly maxAgeSec?: number;
+  /** Set when this redirect is a silent renewal of that session (the iframe could not do it). */
+  readonly renewSessionId?: string;
+}
+
+/** A completed sign-in response. */
+export interface SigninResult {
+  readonly tokens: TokenSet;
+  readonly returnTo: string | null;
+  /** The session this response renews, when it came back from a silent renewal redirect. */
+  readonly renewSessionId: string | null;
 }
 
 /** The protocol operations the session needs; {@link OidcAdapter} is the real one. */
@@ -31,15 +41,20 @@ export interface OidcPort {
   metadata(): Promise<ProviderMetadata>;
   isSigninResponse(url: URL): boolean;
   signinRedirect(request: AuthorizeRequest): Promise<void>;
-  completeSignin(url: URL): Promise<{ tokens: TokenSet; returnTo: string | null }>;
+  completeSignin(url: URL): Promise<SigninResult>;
+  /** In the hidden iframe of a silent renewal: hands the response to the parent window. */
+  completeSilentSignin(url: URL): Promise<void>;
   isSignoutResponse(url: URL): Promise<boolean>;
   completeSignout(url: URL): Promise<void>;
   signoutRedirect(idTokenHint: string | null): Promise<void>;
   clearStaleState(): Promise<void>;
   /** Hands tokens received from another tab to the protocol layer (memory only). */
   setTokens(tokens: TokenSet, claims: Readonly<Record<string, unknown>>): Promise<void>;
-  /** Renews with the refresh token; the new ID token, if any, is NOT verified here. */
-  refresh(): Promise<TokenSet>;
+  /**
+   * Renews silently: `'refresh-token'` with the refresh token held, `'iframe'` in a hidden
+   * iframe with `prompt=none` (and `max_age` when given). The new ID token is NOT verified here.
+   */
+  refresh(path: 'refresh-token' | 'iframe', maxAgeSec?: number): Promise<TokenSet>;
   /** Forgets the tokens held by the protocol layer. */
   forget(): Promise<void>;
 }
@@ -74,6 +89,12 @@ export class OidcAdapter implements OidcPort {
       monitorSession: false,
       loadUserInfo: false,
       revokeTokensOnSignout: false,
+      // Silent renewal in a hidden iframe comes back to the same redirect URI; start()
+      // recognises the frame and hands the response to the parent.
+      silent_redirect_uri: settings.redirectUri,
+      silentRequestTimeoutInSeconds: 10,
+      // NHS login does not support id_token_hint on authorize.
+      includeIdTokenInSilentRenew: settings.profile.idTokenHintOnAuthorize,
       // Claims are read from the jose-verified token, not from oidc-client-ts's profile.
       filterProtocolClaims: false,
     });
@@ -111,7 +132,7 @@ export class OidcAdapter implements OidcPort {
     await this.metadata();
     try {
       await this.#manager.signinRedirect({
-        state: { returnTo: request.returnTo },
+        state: { returnTo: request.returnTo, renewSessionId: request.renewSessionId ?? null },
         nonce: randomToken(),
         redirectMethod: 'assign',
         ...(request.prompt ? { prompt: request.prompt } : {}),
@@ -123,7 +144,7 @@ export class OidcAdapter implements OidcPort {
   }
 
   /** Completes the code exchange; the ID token is NOT verified here. */
-  async completeSignin(url: URL): Promise<{ tokens: TokenSet; returnTo: string | null }> {
+  async completeSignin(url: URL): Promise<SigninResult> {
     let user: User;
     try {
       user = await this.#manager.signinRedirectCallback(url.href);
@@ -135,9 +156,18 @@ export class OidcAdapter implements OidcPort {
       await this.#manager.removeUser();
       throw new SessionError('ID_TOKEN_INVALID', 'the token response has no id_token');
     }
-    const state = user.state as { returnTo?: unknown } | undefined;
-    return { tokens: tokensOf(user, user.id_token), returnTo: typeof state?.returnTo === 'string' ? state.returnTo : null };
+    const state = user.state as { returnTo?: unknown; renewSessionId?: unknown } | undefined;
+    return {
+      tokens: tokensOf(user, user.id_token),
+      returnTo: typeof state?.returnTo === 'string' ? state.returnTo : null,
+      renewSessionId: typeof state?.renewSessionId === 'string' ? state.renewSessionId : null,
+    };
   }
+
+  async completeSilentSignin(url: URL): Promise<void> {
+    await this.#manager.signinSilentCallback(url.href);
+  }
+
 
   async setTokens(tokens: TokenSet, claims: Readonly<Record<string, unknown>>): Promise<void> {
     await this.#manager.storeUser(new User({
@@ -151,14 +181,15 @@ export class OidcAdapter implements OidcPort {
     }));
   }
 
-  async refresh(): Promise<TokenSet> {
+  async refresh(path: 'refresh-token' | 'iframe', maxAgeSec?: number): Promise<TokenSet> {
     const current = await this.#manager.getUser();
-    if (!current?.refresh_token) {
-      throw new SessionError('RENEW_FAILED', 'the provider issued no refresh token (silent renewal through an iframe is not available yet)');
-    }
+    if (!current) throw new SessionError('LOGIN_REQUIRED', 'there are no tokens to renew');
+    if (path === 'refresh-token' && !current.refresh_token) throw new SessionError('RENEW_FAILED', 'there is no refresh token');
     let user: User | null;
     try {
-      user = await this.#manager.signinSilent();
+      user = await this.#manager.signinSilent(path === 'iframe'
+        ? { forceIframeAuth: true, ...(maxAgeSec === undefined ? {} : { max_age: maxAgeSec }) }
+        : {});
     } catch (error) {
       throw this.#mapError(error, 'the renewal failed', 'RENEW_FAILED');
     }

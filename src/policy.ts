@@ -139,3 +139,15 @@ export function decide(record: TimingRecord, now: number, policy: SessionPolicy)
   const phase = now >= expiresAt ? 'expired' : now >= warningAt ? 'warning' : 'active';
   return { phase, reason, expiresAt, warningAt, idleExpiresAt, absoluteExpiresAt, sessionExpiresAt };
 }
+
+/**
+ * How a renewed ID token's `auth_time` relates to the session's (epoch ms, as the provider
+ * sent them). Unchanged is normal; newer means the provider authenticated the user again,
+ * so both limits restart (NIST 800-63B rev3 §7.2: only reauthentication resets both);
+ * older is not a continuation of this session and is rejected. A provider that omits
+ * `auth_time` keeps the limits as they are.
+ */
+export function compareAuthTime(previous: number | null, next: number | null): 'same' | 'newer' | 'older' {
+  if (previous === null || next === null || next === previous) return 'same';
+  return next > previous ? 'newer' : 'older';
+}

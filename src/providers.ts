@@ -17,6 +17,8 @@ export interface ProviderProfile {
   readonly noBrowserCors: boolean;
   /** Whether end-session refuses a request without `id_token_hint`. */
   readonly endSessionRequiresIdTokenHint: boolean;
+  /** Whether authorize accepts `id_token_hint` (sent on silent renewal). NHS login: not supported. */
+  readonly idTokenHintOnAuthorize: boolean;
   /** Authorize parameters the provider refuses; `options.authParams` naming one is rejected. */
   readonly unsupportedAuthParams: readonly string[];
 }
@@ -34,6 +36,7 @@ export const providers: Readonly<Record<ProviderName, ProviderProfile>> = Object
     tokenEndpointNeedsServer: false,
     noBrowserCors: false,
     endSessionRequiresIdTokenHint: false,
+    idTokenHintOnAuthorize: true,
     unsupportedAuthParams: [],
   }),
   'nhs-login': Object.freeze<ProviderProfile>({
@@ -48,6 +51,7 @@ export const providers: Readonly<Record<ProviderName, ProviderProfile>> = Object
     tokenEndpointNeedsServer: true,
     noBrowserCors: false,
     endSessionRequiresIdTokenHint: false,
+    idTokenHintOnAuthorize: false,
     // Not supported on authorize: max_age, ui_locales, id_token_hint, login_hint. (Vectors of
     // trust go in authParams.vtr, a JSON array string such as ["P9.Cp.Cd","P9.Cp.Ck"].)
     unsupportedAuthParams: ['ui_locales', 'login_hint'],
@@ -62,6 +66,7 @@ export const providers: Readonly<Record<ProviderName, ProviderProfile>> = Object
     noBrowserCors: true,
     // End session: a valid id_token_hint is MANDATORY.
     endSessionRequiresIdTokenHint: true,
+    idTokenHintOnAuthorize: true,
     // idp_values (authParams) selects the identity provider, e.g. mitid, mitid_erhverv.
     unsupportedAuthParams: [],
   }),
@@ -70,4 +75,30 @@ export const providers: Readonly<Record<ProviderName, ProviderProfile>> = Object
 /** Whether `value` names a profile. */
 export function isProviderName(value: unknown): value is ProviderName {
   return typeof value === 'string' && Object.hasOwn(providers, value);
+}
+
+/** What the SDK adds to one authorize request. */
+export interface AuthorizeExtras {
+  readonly prompt?: 'none' | 'login';
+  readonly maxAgeSec?: number;
+}
+
+/**
+ * The `prompt` and `max_age` of one authorize request, from the provider's profile.
+ *
+ * NIST 800-63B rev3 §7.2.1: tell the IdP the maximum acceptable authentication age. That
+ * age is the absolute limit itself: `max_age` bounds now − auth_time at the provider, so
+ * sending the absolute limit makes the provider enforce the same cap as the session (a
+ * silent renewal past it fails with login_required). After a limit was reached the user
+ * must authenticate again: `prompt=login` and `max_age=0` (equal to prompt=login, OIDC Core).
+ * Never `max_age` where the provider does not support it (NHS login).
+ */
+export function authorizeExtras(
+  profile: ProviderProfile,
+  request: { readonly prompt?: 'none' | 'login'; readonly reauthRequired: boolean; readonly absoluteTimeoutMs: number },
+): AuthorizeExtras {
+  const prompt = request.reauthRequired ? 'login' : request.prompt;
+  if (!profile.supportsMaxAge) return prompt ? { prompt } : {};
+  const maxAgeSec = request.reauthRequired ? 0 : Math.floor(request.absoluteTimeoutMs / 1000);
+  return prompt ? { prompt, maxAgeSec } : { maxAgeSec };
 }

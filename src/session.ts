@@ -5,9 +5,10 @@ import { Emitter, type Unsubscribe } from './emitter.js';
 import { SessionError } from './errors.js';
 import { OidcAdapter, type OidcPort, type TokenSet } from './oidc.js';
 import { resolveOptions, type SessionOptions, type Settings } from './options.js';
-import { decide, type Decision, type LimitReason, type TimingRecord } from './policy.js';
+import { compareAuthTime, decide, type Decision, type LimitReason, type TimingRecord } from './policy.js';
+import { authorizeExtras } from './providers.js';
 import { createIdbStore, createMemoryStore, parseRecord, type RecordStore, type SessionRecord } from './store.js';
-import { verifyIdToken } from './verify.js';
+import { verifyIdToken, type VerifiedIdToken } from './verify.js';
 import { startWatchdog, type Watchdog } from './watchdog.js';
 
 /** Where the session stands. */
@@ -85,6 +86,12 @@ export const TOKEN_REQUEST_TIMEOUT_MS = 1_000;
 export const RENEW_TIMEOUT_MS = 15_000;
 /** Tokens renewed this recently are shared again rather than renewed again. */
 const RENEW_DEDUPE_MS = 5_000;
+/** Automatic renewal starts this long before the access token expires. */
+export const RENEW_BEFORE_EXPIRY_MS = 60_000;
+/** After an automatic renewal failed, the next is not tried for this long. */
+const RENEW_RETRY_MS = 60_000;
+/** Automatic renewals are at least this far apart, whatever lifetime the provider gives tokens. */
+const RENEW_MIN_INTERVAL_MS = 5_000;
 
 /** Clock differences up to this are ordinary; beyond it, server times are moved onto the local clock. */
 export const SKEW_TOLERANCE_MS = 30_000;
@@ -131,7 +138,9 @@ interface Live {
   claims: Readonly<Record<string, unknown>>;
   renewedAt: number;
   readonly signedInAt: number;
-  readonly authTime: number;
+  authTime: number;
+  /** auth_time as the provider sent it (epoch ms), to compare with a renewal's; null if absent. */
+  providerAuthTime: number | null;
   readonly sessionExpiresAt: number | null;
   lastActivityAt: number;
 }
@@ -164,6 +173,8 @@ class SessionImpl implements Session {
   #channel: TabChannel | null = null;
   #leader: Leadership | null = null;
   #renewing: Promise<void> | null = null;
+  #autoRenewFailedAt = -Infinity;
+  #autoRenewPending = false;
   /** The id of the session that ended last, for the one-tab reauthentication lock. */
   #snapshotSessionId = '';
   /** Waiting for another tab: token offers by request id, renewals. */
@@ -198,10 +209,15 @@ class SessionImpl implements Session {
 
   async #start(): Promise<SessionSnapshot> {
     const oidc = this.#client();
+    const url = new URL(globalThis.location.href);
+    if (globalThis.parent !== globalThis.window && oidc.isSigninResponse(url)) {
+      // The hidden iframe of a silent renewal: hand the response to the parent and stop.
+      await oidc.completeSilentSignin(url);
+      return this.#snapshot;
+    }
     this.#store = this.#deps.store ?? createIdbStore(this.#key());
     this.#channel = openChannel(`oidc-session-guard|${this.#key()}`, { kind: this.#deps.channelKind, now: () => this.#now() });
     this.#channel.onMessage((message) => this.#onMessage(message));
-    const url = new URL(globalThis.location.href);
     try {
       if (oidc.isSigninResponse(url)) {
         await this.#completeSignin(oidc, url);
@@ -294,6 +310,7 @@ class SessionImpl implements Session {
       renewedAt: 0,
       signedInAt: timing.signedInAt,
       authTime: timing.authTime,
+      providerAuthTime: timing.providerAuthTime,
       sessionExpiresAt: timing.sessionExpiresAt,
       lastActivityAt: timing.lastActivityAt,
     };
@@ -315,7 +332,13 @@ class SessionImpl implements Session {
       sessionId: live.sessionId,
       tokens: live.tokens,
       claims: live.claims,
-      timing: { signedInAt: live.signedInAt, authTime: live.authTime, sessionExpiresAt: live.sessionExpiresAt, lastActivityAt: live.lastActivityAt },
+      timing: {
+        signedInAt: live.signedInAt,
+        authTime: live.authTime,
+        providerAuthTime: live.providerAuthTime,
+        sessionExpiresAt: live.sessionExpiresAt,
+        lastActivityAt: live.lastActivityAt,
+      },
     };
   }
 
@@ -353,6 +376,8 @@ class SessionImpl implements Session {
           live.renewedAt = this.#now();
           void this.#client().setTokens(m.tokens, m.claims);
           this.#idTokenHint = m.tokens.idToken;
+          // A renewal may carry a newer auth_time (limits restart): the record is the truth.
+          void this.#syncTiming(live);
           this.#settleRenewWaiters(null);
           this.#events.emit('renewed', { accessTokenExpiresAt: m.tokens.accessTokenExpiresAt });
         }
@@ -404,27 +429,23 @@ class SessionImpl implements Session {
       algorithms: this.#settings.profile.idTokenAlgorithms,
       now,
     });
-    // Clock skew: auth_time and session_expiry are server times. When the token's iat and
-    // this clock disagree by more than the tolerance, move them onto this clock.
-    const offset = now - verified.issuedAt;
-    const skew = Math.abs(offset) > SKEW_TOLERANCE_MS ? offset : 0;
-    const sessionExpiresAt = verified.sessionExpiresAt === null ? null : verified.sessionExpiresAt + skew;
+    const { authTime, sessionExpiresAt } = this.#serverTimes(verified, now);
     if (sessionExpiresAt !== null && sessionExpiresAt <= now) {
       // The Broker: services must not create new sessions from the ID token after session_expiry.
       throw new SessionError('LIMIT_REACHED', 'the provider\'s session_expiry has already passed');
     }
-    // Missing auth_time: the absolute limit counts from sign-in completion, never "no limit".
-    const authTime = verified.authTime === null ? now : verified.authTime + skew;
-    const live: Live = {
+    let live: Live = {
       sessionId: randomId(),
       tokens: result.tokens,
       claims: verified.claims,
       renewedAt: 0,
       signedInAt: now,
       authTime,
+      providerAuthTime: verified.authTime,
       sessionExpiresAt,
       lastActivityAt: now,
     };
+    if (result.renewSessionId) live = await this.#continueAfterRedirect(result.renewSessionId, live, verified, now);
     this.#reauthRequired = false;
     this.#idTokenHint = result.tokens.idToken;
     this.#live = live;
@@ -439,13 +460,70 @@ class SessionImpl implements Session {
     this.#track();
   }
 
+  /**
+   * Server times onto this clock. Missing auth_time: the absolute limit counts from sign-in
+   * completion, never "no limit". Clock skew: when the token's iat and this clock disagree by
+   * more than the tolerance, auth_time and session_expiry move by the difference.
+   */
+  #serverTimes(verified: VerifiedIdToken, now: number): { authTime: number; sessionExpiresAt: number | null } {
+    const offset = now - verified.issuedAt;
+    const skew = Math.abs(offset) > SKEW_TOLERANCE_MS ? offset : 0;
+    return {
+      authTime: verified.authTime === null ? now : verified.authTime + skew,
+      sessionExpiresAt: verified.sessionExpiresAt === null ? null : verified.sessionExpiresAt + skew,
+    };
+  }
+
+  /**
+   * The return of a silent renewal by top-level redirect: the same session goes on (its id,
+   * its timing: a renewal is not activity), if the record says it is still inside its limits.
+   */
+  async #continueAfterRedirect(sessionId: string, fresh: Live, verified: VerifiedIdToken, now: number): Promise<Live> {
+    const record = parseRecord(await this.#read());
+    if (!record || record === 'invalid' || record.sessionId !== sessionId || record.status !== 'active'
+      || decide(record, now, this.#settings.policy).phase === 'expired') {
+      throw new SessionError('LOGIN_REQUIRED', 'the session ended before its silent renewal came back');
+    }
+    const continued: Live = { ...fresh, sessionId, signedInAt: record.signedInAt, authTime: record.authTime, providerAuthTime: record.providerAuthTime, lastActivityAt: record.lastActivityAt, renewedAt: now };
+    this.#applyAuthTime(continued, verified, now);
+    return continued;
+  }
+
+  /** NIST 800-63B rev3 §7.2: a newer auth_time is a reauthentication and restarts both limits; an older one is refused. */
+  #applyAuthTime(live: Live, verified: VerifiedIdToken, now: number): void {
+    switch (compareAuthTime(live.providerAuthTime, verified.authTime)) {
+      case 'older':
+        throw new SessionError('ID_TOKEN_INVALID', 'the renewed ID token\'s auth_time is older than the session\'s');
+      case 'newer':
+        live.authTime = this.#serverTimes(verified, now).authTime;
+        live.providerAuthTime = verified.authTime;
+        live.lastActivityAt = now;
+        break;
+      case 'same':
+        break;
+    }
+  }
+
+  /** Takes the timing the renewing tab wrote (a newer auth_time restarts the limits). */
+  async #syncTiming(live: Live): Promise<void> {
+    if (this.#store?.kind !== 'indexeddb') return;
+    const record = parseRecord(await this.#read());
+    if (!record || record === 'invalid' || record.sessionId !== live.sessionId || record.status !== 'active' || this.#live !== live) return;
+    if (record.providerAuthTime !== live.providerAuthTime && compareAuthTime(live.providerAuthTime, record.providerAuthTime) === 'newer') {
+      live.authTime = record.authTime;
+      live.providerAuthTime = record.providerAuthTime;
+      live.lastActivityAt = mergeActivity(live.lastActivityAt, record.lastActivityAt);
+      this.#watchdog?.poke();
+    }
+  }
+
   /** Starts the activity tracker and the watchdog; the first look publishes the snapshot. */
   #track(): void {
     const win = globalThis as unknown as Window;
     this.#tracker = trackActivity({ window: win, clock: this.#settings.clock, now: () => this.#now(), onActivity: () => this.#watchdog?.poke() });
     this.#watchdog = startWatchdog({ window: win, clock: this.#settings.clock, look: () => this.#look() });
     const name = `oidc-session-guard|${this.#key()}`;
-    this.#leader = this.#deps.leadership?.(name) ?? electLeader(name, this.#deps.channelKind);
+    this.#leader = this.#deps.leadership?.(name) ?? electLeader(name, this.#settings.clock, this.#deps.channelKind);
     // The first look may already have ended the session (an auth_time older than the cap).
     if (!this.#live) this.#untrack();
   }
@@ -473,13 +551,45 @@ class SessionImpl implements Session {
       return null;
     }
     this.#publish(live, decision);
+    const renewAt = this.#autoRenew(live, decision, now);
     if (decision.phase === 'warning' && !this.#warned) {
       this.#warned = true;
       this.#events.emit('warning', { expiresAt: decision.expiresAt, reason: decision.reason as LimitReason, msLeft: decision.expiresAt - now });
     } else if (decision.phase === 'active') {
       this.#warned = false;
     }
-    return decision.phase === 'active' ? decision.warningAt : decision.expiresAt;
+    const next = decision.phase === 'active' ? decision.warningAt : decision.expiresAt;
+    return renewAt !== null && renewAt > now ? Math.min(next, renewAt) : next;
+  }
+
+  /**
+   * Renews shortly before the access token expires, in the renewing tab only, and only while
+   * the user is active (not in a warning). Returns when it is due, or null.
+   */
+  #autoRenew(live: Live, decision: Decision, now: number): number | null {
+    const expiresAt = live.tokens.accessTokenExpiresAt;
+    if (expiresAt === null) return null;
+    // A minute ahead, or half the token's lifetime if that is shorter, and never in a tight
+    // loop: a provider handing out tokens that are almost expired must not be hammered.
+    const obtainedAt = live.renewedAt || live.signedInAt;
+    const lead = Math.min(RENEW_BEFORE_EXPIRY_MS, Math.max(0, (expiresAt - obtainedAt) / 2));
+    const renewAt = Math.max(expiresAt - lead, obtainedAt + RENEW_MIN_INTERVAL_MS, this.#autoRenewFailedAt + RENEW_RETRY_MS);
+    if (now < renewAt) return renewAt;
+    if (decision.phase !== 'active' || this.#renewing || this.#autoRenewPending || !this.#leader?.isLeader()) return null;
+    // Not from inside this look: renew() looks at the clock itself.
+    this.#autoRenewPending = true;
+    queueMicrotask(() => {
+      this.renew()
+        .catch((error: unknown) => {
+          this.#autoRenewFailedAt = this.#now();
+          this.#emitError(error, 'RENEW_FAILED', 'automatic renewal failed');
+        })
+        .finally(() => {
+          this.#autoRenewPending = false;
+          this.#watchdog?.poke();
+        });
+    });
+    return null;
   }
 
   /**
@@ -579,12 +689,9 @@ class SessionImpl implements Session {
       // NIST 800-63B rev3 §7.2: the IdP cookie alone must not revive a session that hit a limit.
       throw new SessionError('LOGIN_REQUIRED', 'the last session reached a limit: the user must authenticate again');
     }
-    const reauth = this.#reauthRequired;
     await this.#client().signinRedirect({
       returnTo: new URL(returnTo, this.#settings.origin).href,
-      ...(reauth ? { prompt: 'login' as const } : prompt ? { prompt } : {}),
-      // max_age=0 equals prompt=login, for providers that honour one but not the other.
-      ...(reauth && profile.supportsMaxAge ? { maxAgeSec: 0 } : {}),
+      ...authorizeExtras(profile, { prompt, reauthRequired: this.#reauthRequired, absoluteTimeoutMs: this.#settings.policy.absoluteTimeoutMs }),
     });
   }
 
@@ -626,17 +733,43 @@ class SessionImpl implements Session {
   async renew(): Promise<void> {
     // Within the limits only: a renewal never revives a session and never counts as activity.
     const live = this.#liveNow();
-    this.#renewing ??= (this.#leader?.isLeader() ? this.#renewHere(live) : this.#renewViaLeader(live))
+    this.#renewing ??= this.#renewOnce(live)
       .finally(() => {
         this.#renewing = null;
       });
     return this.#renewing;
   }
 
+  /** Once the tabs know who renews: this tab, or the leader on its behalf. */
+  async #renewOnce(live: Live): Promise<void> {
+    const leader = this.#leader ? await this.#leader.decided() : true;
+    if (this.#live !== live) throw new SessionError('LOGIN_REQUIRED', 'the session ended before the renewal');
+    return leader ? this.#renewHere(live) : this.#renewViaLeader(live);
+  }
+
   /** The leader renews: one refresh request for every tab, its result shared with all. */
   async #renewHere(live: Live): Promise<void> {
+    const oidc = this.#client();
     try {
-      const tokens = await this.#client().refresh();
+      // The refresh token when the provider issued one; otherwise the iframe. A refresh that
+      // fails is not retried another way: the provider has refused this grant.
+      const viaRefreshToken = live.tokens.refreshToken !== null;
+      const { maxAgeSec } = authorizeExtras(this.#settings.profile, { reauthRequired: false, absoluteTimeoutMs: this.#settings.policy.absoluteTimeoutMs });
+      let tokens: TokenSet;
+      try {
+        tokens = await oidc.refresh(viaRefreshToken ? 'refresh-token' : 'iframe', maxAgeSec);
+      } catch (error) {
+        // The iframe failed: third-party cookies blocked (login_required, NHS login's
+        // sso_login_required) or no answer in time. A top-level redirect with prompt=none
+        // sends the provider its cookie; it returns the user to the same page.
+        const fallback = !viaRefreshToken && error instanceof SessionError && (error.code === 'LOGIN_REQUIRED' || error.code === 'NETWORK');
+        if (fallback && globalThis.document?.visibilityState === 'visible') {
+          await oidc.signinRedirect({ returnTo: globalThis.location.href, prompt: 'none', ...(maxAgeSec === undefined ? {} : { maxAgeSec }), renewSessionId: live.sessionId });
+          return new Promise<void>(() => undefined); // the page is navigating away
+        }
+        throw error;
+      }
+      const now = this.#now();
       let { claims } = live;
       if (tokens.idToken !== live.tokens.idToken) {
         const verified = await verifyIdToken(tokens.idToken, {
@@ -644,18 +777,21 @@ class SessionImpl implements Session {
           audience: this.#settings.clientId,
           keys: await this.#jwks(),
           algorithms: this.#settings.profile.idTokenAlgorithms,
-          now: this.#now(),
+          now,
         });
         if (verified.claims.sub !== live.claims.sub) throw new SessionError('ID_TOKEN_INVALID', 'the renewed ID token is for another user');
+        if (this.#live === live) this.#applyAuthTime(live, verified, now);
         claims = verified.claims;
       }
       if (this.#live !== live) throw new SessionError('LOGIN_REQUIRED', 'the session ended during the renewal');
       live.tokens = tokens;
       live.claims = claims;
-      live.renewedAt = this.#now();
+      live.renewedAt = now;
       this.#idTokenHint = tokens.idToken;
+      await this.#writeNow(this.#recordOf(live));
       this.#channel?.post({ type: 'renewed', sessionId: live.sessionId, tokens, claims });
       this.#events.emit('renewed', { accessTokenExpiresAt: tokens.accessTokenExpiresAt });
+      this.#watchdog?.poke();
     } catch (error) {
       const failure = error instanceof SessionError ? error : new SessionError('RENEW_FAILED', 'the renewal failed', { cause: error });
       this.#channel?.post({ type: 'renew-failed', sessionId: live.sessionId, code: failure.code });
@@ -803,6 +939,7 @@ class SessionImpl implements Session {
       reauthRequired: false,
       signedInAt: live.signedInAt,
       authTime: live.authTime,
+      providerAuthTime: live.providerAuthTime,
       sessionExpiresAt: live.sessionExpiresAt,
       lastActivityAt: live.lastActivityAt,
     };

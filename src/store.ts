@@ -15,6 +15,8 @@ export interface SessionRecord {
   readonly reauthRequired: boolean;
   readonly signedInAt: number;
   readonly authTime: number;
+  /** auth_time as the provider sent it (before any skew correction), or null when absent. */
+  readonly providerAuthTime: number | null;
   readonly sessionExpiresAt: number | null;
   readonly lastActivityAt: number;
 }
@@ -79,7 +81,8 @@ export function parseRecord(value: unknown): SessionRecord | undefined | 'invali
     && ENDED_REASONS.has(r.endedReason as string | null)
     && typeof r.reauthRequired === 'boolean'
     && isTime(r.signedInAt) && isTime(r.authTime) && isTime(r.lastActivityAt)
-    && (r.sessionExpiresAt === null || isTime(r.sessionExpiresAt));
+    && (r.sessionExpiresAt === null || isTime(r.sessionExpiresAt))
+    && (r.providerAuthTime === null || isTime(r.providerAuthTime));
   if (!ok) return 'invalid';
   return {
     v: 1,
@@ -89,6 +92,7 @@ export function parseRecord(value: unknown): SessionRecord | undefined | 'invali
     reauthRequired: r.reauthRequired as boolean,
     signedInAt: r.signedInAt as number,
     authTime: r.authTime as number,
+    providerAuthTime: r.providerAuthTime as number | null,
     sessionExpiresAt: r.sessionExpiresAt as number | null,
     lastActivityAt: r.lastActivityAt as number,
   };

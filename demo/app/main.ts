@@ -2,7 +2,7 @@ import { createSession, SessionError, type Session, type SessionSnapshot } from 
 
 interface DemoConfig { authority: string; clientId: string; provider: 'generic'; onExpired: 'reauthenticate' | 'sign-out' | 'none' }
 
-const EVENT_TYPES = ['signed-in', 'activity', 'warning', 'expired', 'signed-out', 'error'] as const;
+const EVENT_TYPES = ['signed-in', 'activity', 'warning', 'expired', 'signed-out', 'renewed', 'error'] as const;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.querySelector<T>(`[data-testid="${id}"]`);

@@ -39,6 +39,8 @@ export interface IdpOptions {
   refreshTokenTtlSec?: number;
   /** Provider session (cookie) lifetime, seconds. @default 86400 */
   sessionTtlSec?: number;
+  /** Whether refresh tokens are issued; without them, silent renewal goes through an iframe. @default true */
+  refreshTokens?: boolean;
 }
 
 /** Something that happened at the provider, for tests to count and inspect. */
@@ -130,6 +132,7 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
     idTokenTtlSec = 3600,
     refreshTokenTtlSec = 86_400,
     sessionTtlSec = 86_400,
+    refreshTokens = true,
   } = options;
   if (appOrigins.length === 0) throw new TypeError('"appOrigins" must name at least one origin');
 
@@ -237,7 +240,7 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
     },
     // Refresh tokens for every client allowed the grant, without offline_access: they end
     // with the provider session, so sign-out at the provider ends them too.
-    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    issueRefreshToken: async (_ctx, client) => refreshTokens && client.grantTypeAllowed('refresh_token'),
     // Public clients rotate on every use (oidc-provider's default for them); the others too.
     rotateRefreshToken: () => true,
     clientBasedCORS: (_ctx, origin) => appOriginSet.has(origin),

@@ -12,7 +12,10 @@ interface Fixtures {
 /** One demo app and local identity provider per worker, on ports they pick. */
 export const test = base.extend<Fixtures, { demo: Demo }>({
   demo: [async ({}, use) => {
-    const demo = await startDemo();
+    // Day-long access tokens: these tests move the browser's clock by hours, and automatic
+    // renewal (tested with short tokens in renewal.spec.ts) would meet a provider whose clock
+    // did not move.
+    const demo = await startDemo({ idp: { accessTokenTtlSec: 86_400 } });
     await use(demo);
     await demo.close();
   }, { scope: 'worker' }],

@@ -7,7 +7,8 @@ import { expect, signIn, test } from './fixtures.js';
 
 /** A demo of its own for one test, stopped after it. */
 async function withDemo(options: DemoOptions, run: (demo: Demo) => Promise<void>): Promise<void> {
-  const demo = await startDemo(options);
+  // Day-long access tokens, as in the shared fixture: no automatic renewal while hours pass.
+  const demo = await startDemo({ ...options, idp: { accessTokenTtlSec: 86_400, ...options.idp } });
   try {
     await run(demo);
   } finally {

@@ -4,7 +4,7 @@ import { CHANNEL_VERSION, FUTURE_TOLERANCE_MS, mergeActivity, parseMessage } fro
 const NOW = Date.UTC(2026, 10, 23, 9, 0, 0);
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln';
 const tokens = { idToken: JWT, accessToken: 'at', refreshToken: 'rt', accessTokenExpiresAt: NOW + 300_000 };
-const timing = { signedInAt: NOW - 60_000, authTime: NOW - 60_000, sessionExpiresAt: null, lastActivityAt: NOW - 1000 };
+const timing = { signedInAt: NOW - 60_000, authTime: NOW - 60_000, providerAuthTime: NOW - 60_000, sessionExpiresAt: null, lastActivityAt: NOW - 1000 };
 const wire = (message: Record<string, unknown>) => ({ v: CHANNEL_VERSION, sentAt: NOW, ...message });
 
 describe('parseMessage', () => {

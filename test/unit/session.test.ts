@@ -291,14 +291,14 @@ describe('the shared record', () => {
     expect(record).not.toMatch(/ey[\w-]+\./);
     expect(record).not.toContain('access-token');
     expect(Object.keys(JSON.parse(record) as object).sort()).toEqual(
-      ['authTime', 'endedReason', 'lastActivityAt', 'reauthRequired', 'sessionExpiresAt', 'sessionId', 'signedInAt', 'status', 'v'],
+      ['authTime', 'endedReason', 'lastActivityAt', 'providerAuthTime', 'reauthRequired', 'sessionExpiresAt', 'sessionId', 'signedInAt', 'status', 'v'],
     );
   });
 
   it('on start, ends a session whose deadline passed while no tab looked', async () => {
     history.replaceState(null, '', '/');
     const store = createMemoryStore();
-    await store.set({ v: 1, sessionId: 's', status: 'active', endedReason: null, reauthRequired: false, signedInAt: T0 - HOUR, authTime: T0 - HOUR, sessionExpiresAt: null, lastActivityAt: T0 - 31 * MIN });
+    await store.set({ v: 1, sessionId: 's', status: 'active', endedReason: null, reauthRequired: false, signedInAt: T0 - HOUR, authTime: T0 - HOUR, providerAuthTime: T0 - HOUR, sessionExpiresAt: null, lastActivityAt: T0 - 31 * MIN });
     const oidc = fakeOidc('unused');
     session = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock }, { oidc: oidc.port, keys: keys.keys, store, ...tabDeps(true) });
     await session.start();
@@ -332,5 +332,88 @@ describe('the shared record', () => {
     expect(errors.map((e) => e.code)).toEqual(['STORAGE']);
     clock.advance(30 * MIN);
     expect(s.getSnapshot().status).toBe('expired');
+  });
+});
+
+describe('auth_time after a renewal', () => {
+  it('unchanged keeps both limits', async () => {
+    const { session: s, oidc } = await signedIn();
+    clock.advance(10 * MIN);
+    oidc.renewWith(await keys.sign(claimsAt(T0 + 10 * MIN, { auth_time: Math.floor(T0 / 1000) })));
+    await s.renew();
+    expect(s.getSnapshot()).toMatchObject({ authTime: T0, absoluteExpiresAt: T0 + 12 * HOUR, lastActivityAt: T0 });
+  });
+
+  it('newer means the provider authenticated the user again: both limits restart', async () => {
+    const { session: s, oidc } = await signedIn();
+    clock.advance(10 * MIN);
+    const again = T0 + 10 * MIN;
+    oidc.renewWith(await keys.sign(claimsAt(again, { auth_time: again / 1000 })));
+    await s.renew();
+    expect(s.getSnapshot()).toMatchObject({ authTime: again, absoluteExpiresAt: again + 12 * HOUR, lastActivityAt: again, idleExpiresAt: again + 30 * MIN });
+  });
+
+  it('older is rejected and the tokens are not taken', async () => {
+    const { session: s, oidc } = await signedIn();
+    clock.advance(10 * MIN);
+    oidc.renewWith(await keys.sign(claimsAt(T0 + 10 * MIN, { auth_time: Math.floor((T0 - HOUR) / 1000) })));
+    await expect(s.renew()).rejects.toMatchObject({ code: 'ID_TOKEN_INVALID' });
+    await expect(s.getAccessToken()).resolves.toBe('access-token');
+    expect(s.getSnapshot().authTime).toBe(T0);
+  });
+});
+
+describe('automatic renewal', () => {
+  async function withShortToken(options: Partial<SessionOptions> = {}) {
+    const oidc = fakeOidc(await keys.sign(claimsAt(T0)), {}, T0 + 5 * MIN);
+    const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired: 'none', ...options },
+      { oidc: oidc.port, keys: keys.keys, store: createMemoryStore(), ...tabDeps(true) });
+    session = s;
+    await s.start();
+    return { session: s, oidc };
+  }
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  it('renews in the last minute of the access token while the user is active', async () => {
+    const { oidc } = await withShortToken();
+    clock.advance(4 * MIN - 1);
+    await settle();
+    expect(oidc.refreshes).toHaveLength(0);
+    clock.advance(1);
+    await settle();
+    expect(oidc.refreshes).toHaveLength(1);
+  });
+
+  it('does not renew during a warning: an idle user is not kept signed in by renewal', async () => {
+    const { session: s, oidc } = await withShortToken({ policy: { idleTimeoutMs: 5 * MIN, absoluteTimeoutMs: 12 * HOUR, warningBeforeMs: 2 * MIN } });
+    clock.advance(4 * MIN);
+    await settle();
+    expect(s.getSnapshot().status).toBe('warning');
+    expect(oidc.refreshes).toHaveLength(0);
+    clock.advance(MIN);
+    expect(s.getSnapshot().status).toBe('expired');
+    expect(oidc.refreshes).toHaveLength(0);
+  });
+});
+
+describe('automatic renewal with a provider whose tokens are nearly expired', () => {
+  it('renews at most once per 5 seconds instead of in a tight loop', async () => {
+    // Every token, fresh or renewed, has 10 seconds left: the stand-in never moves its expiry.
+    const oidc = fakeOidc(await keys.sign(claimsAt(T0)), {}, T0 + 10_000);
+    const port = { ...oidc.port, refresh: async () => {
+      await oidc.port.refresh('refresh-token');
+      return { idToken: await keys.sign(claimsAt(T0)), accessToken: 'short', refreshToken: 'r', accessTokenExpiresAt: clock.now() + 10_000 };
+    } };
+    const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired: 'none' },
+      { oidc: port, keys: keys.keys, store: createMemoryStore(), ...tabDeps(true) });
+    session = s;
+    await s.start();
+    for (let i = 0; i < 60; i += 1) {
+      clock.advance(1000);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    // 60 seconds: at most one renewal per 5 seconds.
+    expect(oidc.refreshes.length).toBeGreaterThan(0);
+    expect(oidc.refreshes.length).toBeLessThanOrEqual(12);
   });
 });

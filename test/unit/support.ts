@@ -91,16 +91,17 @@ export function claimsAt(now: number, extra: Record<string, unknown> = {}): Reco
 
 /** Cross-tab parts for unit tests: broadcast-channel's in-process 'simulate' method, and a fixed leader. */
 export function tabDeps(leader: boolean) {
-  const leadership = (): Leadership => ({ isLeader: () => leader, close: async () => undefined });
+  const leadership = (): Leadership => ({ isLeader: () => leader, decided: async () => leader, close: async () => undefined });
   return { channelKind: 'simulate' as const, leadership };
 }
 
 /** Stand-in for the provider: completes any callback with `idToken`, records redirects and refreshes. */
-export function fakeOidc(idToken: string, metadata: Partial<ProviderMetadata> = {}) {
+export function fakeOidc(idToken: string, metadata: Partial<ProviderMetadata> = {}, accessTokenExpiresAt: number | null = null) {
   const authorize: AuthorizeRequest[] = [];
   const signouts: (string | null)[] = [];
   const refreshes: number[] = [];
   let held: TokenSet | null = null;
+  let nextIdToken: string | null = null;
   const port: OidcPort = {
     metadata: async () => ({ issuer: ISSUER, jwksUri: `${ISSUER}/jwks`, endSessionEndpoint: `${ISSUER}/session/end`, ...metadata }),
     isSigninResponse: (url) => url.pathname === '/callback' && url.searchParams.has('code'),
@@ -108,16 +109,17 @@ export function fakeOidc(idToken: string, metadata: Partial<ProviderMetadata> = 
       authorize.push(request);
     },
     completeSignin: async () => {
-      held = { idToken, accessToken: 'access-token', refreshToken: 'refresh-0', accessTokenExpiresAt: null };
-      return { tokens: held, returnTo: null };
+      held = { idToken, accessToken: 'access-token', refreshToken: 'refresh-0', accessTokenExpiresAt };
+      return { tokens: held, returnTo: null, renewSessionId: null };
     },
+    completeSilentSignin: async () => undefined,
     setTokens: async (tokens) => {
       held = tokens;
     },
     refresh: async () => {
       if (!held) throw new Error('no tokens');
       refreshes.push(Date.now());
-      held = { ...held, accessToken: `access-${refreshes.length}`, refreshToken: `refresh-${refreshes.length}` };
+      held = { ...held, accessTokenExpiresAt: held.accessTokenExpiresAt === null ? null : held.accessTokenExpiresAt + 3600_000, idToken: nextIdToken ?? held.idToken, accessToken: `access-${refreshes.length}`, refreshToken: `refresh-${refreshes.length}` };
       return held;
     },
     forget: async () => {
@@ -130,7 +132,11 @@ export function fakeOidc(idToken: string, metadata: Partial<ProviderMetadata> = 
     },
     clearStaleState: async () => undefined,
   };
-  return { port, authorize, signouts, refreshes };
+  /** The ID token the next refresh returns. */
+  const renewWith = (token: string) => {
+    nextIdToken = token;
+  };
+  return { port, authorize, signouts, refreshes, renewWith };
 }
 
 /** Counts listeners added minus removed on window and document, to check none is left. */
