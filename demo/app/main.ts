@@ -17,6 +17,7 @@ function render(snapshot: SessionSnapshot): void {
   const signedIn = snapshot.status === 'active' || snapshot.status === 'warning';
   $('sign-in').hidden = signedIn || snapshot.status === 'loading';
   $('sign-out').hidden = !signedIn;
+  $('renew').hidden = !signedIn;
   $('details').hidden = !snapshot.claims;
   $('sub').textContent = String(snapshot.claims?.sub ?? '');
   $('auth-time').textContent = time(snapshot.authTime);
@@ -62,6 +63,9 @@ async function main(): Promise<void> {
   session.subscribe(render);
   session.on('error', showError);
   for (const type of EVENT_TYPES) session.on(type, (payload) => logEvent(type, payload));
+  $('renew').addEventListener('click', () => {
+    session.renew().catch(showError);
+  });
   $('stay-signed-in').addEventListener('click', () => {
     session.staySignedIn().catch(showError);
   });
