@@ -176,7 +176,7 @@ class SessionImpl implements Session {
   #autoRenewFailedAt = -Infinity;
   #autoRenewPending = false;
   /** The id of the session that ended last, for the one-tab reauthentication lock. */
-  #snapshotSessionId = '';
+  #endedSessionId = '';
   /** Waiting for another tab: token offers by request id, renewals. */
   #offerWaiters = new Map<string, (handover: SessionHandover) => void>();
   #renewWaiters = new Set<{ resolve: () => void; reject: (error: SessionError) => void }>();
@@ -620,7 +620,7 @@ class SessionImpl implements Session {
     if (local) this.#channel?.post({ type: 'expired', sessionId: live.sessionId, reason });
     void this.#client().forget();
     this.#reauthRequired = true;
-    this.#snapshotSessionId = live.sessionId;
+    this.#endedSessionId = live.sessionId;
     this.#write({ ...this.#recordOf(live), status: 'ended', endedReason: reason, reauthRequired: true });
     this.#end(snapshotOf(live, d, 'expired', reason, null));
     this.#events.emit('expired', { reason });
@@ -641,7 +641,7 @@ class SessionImpl implements Session {
     const redirect = () => {
       this.signIn({ prompt: 'login' }).catch((error: unknown) => this.#emitError(error, 'NETWORK', 'could not redirect to sign-in'));
     };
-    const sessionId = this.#snapshotSessionId;
+    const sessionId = this.#endedSessionId;
     // Exactly one tab navigates: the one that takes this lock. It holds it until the page
     // unloads; the others show `expired` and take over the session when it comes back.
     const go = () => {
