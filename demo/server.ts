@@ -14,6 +14,8 @@ export interface DemoOptions {
   idpPort?: number;
   /** The client the app signs in with. @default 'generic' */
   client?: 'generic' | 'signaturgruppen-broker';
+  /** Extra authorize parameters the app sends, e.g. { vtr: '["P9.Cp.Cd"]' }. @default {} */
+  authParams?: Record<string, string>;
   /** What the app does at a limit. @default 'reauthenticate' */
   onExpired?: 'reauthenticate' | 'sign-out' | 'none';
   /** Lifetimes and other provider settings. */
@@ -68,7 +70,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   // The Broker client runs with the generic profile: the SDK's Broker profile routes
   // discovery, JWKS and token through the server companion, which is not built yet, while
   // the local provider (unlike the real Broker) allows CORS from the app.
-  const config = JSON.stringify({ authority: idp.issuer, clientId: options.client ?? CLIENTS.generic, provider: 'generic', onExpired: options.onExpired ?? 'reauthenticate' });
+  const config = JSON.stringify({ authority: idp.issuer, clientId: options.client ?? CLIENTS.generic, provider: 'generic', onExpired: options.onExpired ?? 'reauthenticate', authParams: options.authParams ?? {} });
 
   app.on('request', (req, res) => {
     const { pathname } = new URL(req.url ?? '/', appOrigin);

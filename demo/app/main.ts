@@ -1,6 +1,6 @@
 import { createSession, SessionError, type Session, type SessionSnapshot } from 'oidc-session-guard';
 
-interface DemoConfig { authority: string; clientId: string; provider: 'generic'; onExpired: 'reauthenticate' | 'sign-out' | 'none' }
+interface DemoConfig { authority: string; clientId: string; provider: 'generic'; onExpired: 'reauthenticate' | 'sign-out' | 'none'; authParams: Record<string, string> }
 
 const EVENT_TYPES = ['signed-in', 'activity', 'warning', 'expired', 'signed-out', 'renewed', 'error'] as const;
 
@@ -54,6 +54,7 @@ async function main(): Promise<void> {
     clientId: config.clientId,
     provider: config.provider,
     onExpired: config.onExpired,
+    authParams: config.authParams,
     redirectUri: `${location.origin}/callback`,
     postLogoutRedirectUri: `${location.origin}/`,
     scope: 'openid profile email',

@@ -128,6 +128,17 @@ test('authorize requests carry max_age = the absolute limit (generic and the Bro
   void demo;
 });
 
+test("extra authorize parameters such as NHS login's vtr reach the provider's authorize endpoint", async ({ page }) => {
+  // The nhs-login profile itself needs the server companion (private_key_jwt); its rule of
+  // no max_age is covered in providers.test.ts. Here the generic client sends vtr.
+  const vtr = '["P9.Cp.Cd","P9.Cp.Ck"]';
+  await withDemo({ authParams: { vtr } }, async (demo) => {
+    const authorize = page.waitForRequest((r) => r.url().startsWith(`${demo.idp.issuer}/auth?`));
+    await signIn(page, demo);
+    expect(new URL((await authorize).url()).searchParams.get('vtr')).toBe(vtr);
+  });
+});
+
 test('a returnTo on another origin is refused and nothing navigates', async ({ page, demo }) => {
   await openApp(page, demo);
   const navigations: string[] = [];
