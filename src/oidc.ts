@@ -183,8 +183,8 @@ export class OidcAdapter implements OidcPort {
 
   async refresh(path: 'refresh-token' | 'iframe', maxAgeSec?: number): Promise<TokenSet> {
     const current = await this.#manager.getUser();
-    if (!current) throw new SessionError('LOGIN_REQUIRED', 'there are no tokens to renew');
-    if (path === 'refresh-token' && !current.refresh_token) throw new SessionError('RENEW_FAILED', 'there is no refresh token');
+    // The iframe needs no tokens in hand (a tab restoring a session it does not hold).
+    if (path === 'refresh-token' && !current?.refresh_token) throw new SessionError('RENEW_FAILED', 'there is no refresh token');
     let user: User | null;
     try {
       user = await this.#manager.signinSilent(path === 'iframe'
@@ -195,7 +195,7 @@ export class OidcAdapter implements OidcPort {
     }
     if (!user) throw new SessionError('RENEW_FAILED', 'the renewal returned no tokens');
     // A refresh may omit the ID token; the last one stays the hint for end-session.
-    return tokensOf(user, user.id_token ?? current.id_token ?? '');
+    return tokensOf(user, user.id_token ?? current?.id_token ?? '');
   }
 
   forget(): Promise<void> {

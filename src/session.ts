@@ -268,6 +268,7 @@ class SessionImpl implements Session {
     // Inside its limits, but tokens live in memory only: ask the live tabs for them.
     const handover = await this.#askForSession(record.sessionId);
     if (handover && (await this.#adopt(handover))) return;
+    if (await this.#restoreSilently(record.sessionId)) return;
     this.#set(signedOut(null));
   }
 
@@ -316,14 +317,8 @@ class SessionImpl implements Session {
     };
     if (decide(live, now, this.#settings.policy).phase === 'expired') return false;
     if (this.#live) this.#end(this.#snapshot);
-    this.#live = live;
-    this.#idTokenHint = live.tokens.idToken;
-    this.#reauthRequired = false;
-    this.#warned = false;
-    for (const cleanup of this.#cleanups.splice(0)) cleanup();
     await this.#client().setTokens(live.tokens, live.claims);
-    this.#events.emit('signed-in', { claims: live.claims });
-    this.#track();
+    await this.#begin(live);
     return true;
   }
 
@@ -420,23 +415,37 @@ class SessionImpl implements Session {
     } finally {
       globalThis.history.replaceState(globalThis.history.state, '', cleanUrl);
     }
-    const keys = await this.#jwks();
     const now = this.#now();
-    const verified = await verifyIdToken(result.tokens.idToken, {
-      issuer: this.#settings.authority,
-      audience: this.#settings.clientId,
-      keys,
-      algorithms: this.#settings.profile.idTokenAlgorithms,
-      now,
-    });
-    const { authTime, sessionExpiresAt } = this.#serverTimes(verified, now);
-    if (sessionExpiresAt !== null && sessionExpiresAt <= now) {
+    const verified = await this.#verify(result.tokens.idToken, now);
+    let live = this.#sessionFrom(result.tokens, verified, now);
+    if (live.sessionExpiresAt !== null && live.sessionExpiresAt <= now) {
       // The Broker: services must not create new sessions from the ID token after session_expiry.
       throw new SessionError('LIMIT_REACHED', 'the provider\'s session_expiry has already passed');
     }
-    let live: Live = {
+    if (result.renewSessionId) live = await this.#continueSession(result.renewSessionId, live, verified, now);
+    await this.#begin(live);
+    if (result.returnTo && this.#isSameOrigin(result.returnTo)) {
+      globalThis.history.replaceState(globalThis.history.state, '', result.returnTo);
+    }
+  }
+
+  /** Verifies an ID token from the provider (jose: signature, alg, iss, aud, exp). */
+  async #verify(idToken: string, now: number): Promise<VerifiedIdToken> {
+    return verifyIdToken(idToken, {
+      issuer: this.#settings.authority,
+      audience: this.#settings.clientId,
+      keys: await this.#jwks(),
+      algorithms: this.#settings.profile.idTokenAlgorithms,
+      now,
+    });
+  }
+
+  /** A new session from freshly verified tokens. */
+  #sessionFrom(tokens: TokenSet, verified: VerifiedIdToken, now: number): Live {
+    const { authTime, sessionExpiresAt } = this.#serverTimes(verified, now);
+    return {
       sessionId: randomId(),
-      tokens: result.tokens,
+      tokens,
       claims: verified.claims,
       renewedAt: 0,
       signedInAt: now,
@@ -445,19 +454,41 @@ class SessionImpl implements Session {
       sessionExpiresAt,
       lastActivityAt: now,
     };
-    if (result.renewSessionId) live = await this.#continueAfterRedirect(result.renewSessionId, live, verified, now);
+  }
+
+  /** Makes `live` this tab's session, tells the other tabs, and starts tracking. */
+  async #begin(live: Live): Promise<void> {
     this.#reauthRequired = false;
-    this.#idTokenHint = result.tokens.idToken;
+    this.#idTokenHint = live.tokens.idToken;
     this.#live = live;
     this.#warned = false;
+    for (const cleanup of this.#cleanups.splice(0)) cleanup();
     // The record first: the other tabs check a handed-over session against it.
     await this.#writeNow(this.#recordOf(live));
     this.#channel?.post({ type: 'signed-in', ...this.#handover(live) });
-    this.#events.emit('signed-in', { claims: verified.claims });
-    if (result.returnTo && this.#isSameOrigin(result.returnTo)) {
-      globalThis.history.replaceState(globalThis.history.state, '', result.returnTo);
-    }
+    this.#events.emit('signed-in', { claims: live.claims });
     this.#track();
+  }
+
+  /**
+   * No tab answered: renew silently in a hidden iframe (prompt=none), only while the record
+   * is inside its limits, and go on with the same session. No top-level redirect on load.
+   */
+  async #restoreSilently(sessionId: string): Promise<boolean> {
+    const { maxAgeSec } = authorizeExtras(this.#settings.profile, { reauthRequired: false, absoluteTimeoutMs: this.#settings.policy.absoluteTimeoutMs });
+    let tokens: TokenSet;
+    try {
+      tokens = await this.#client().refresh('iframe', maxAgeSec);
+    } catch (error) {
+      // The provider session is gone or unreachable from the iframe: the user signs in.
+      if (!(error instanceof SessionError && error.code === 'LOGIN_REQUIRED')) this.#emitError(error, 'RENEW_FAILED', 'silent renewal on start failed');
+      return false;
+    }
+    const now = this.#now();
+    const verified = await this.#verify(tokens.idToken, now);
+    const live = await this.#continueSession(sessionId, this.#sessionFrom(tokens, verified, now), verified, now);
+    await this.#begin(live);
+    return true;
   }
 
   /**
@@ -475,10 +506,11 @@ class SessionImpl implements Session {
   }
 
   /**
-   * The return of a silent renewal by top-level redirect: the same session goes on (its id,
-   * its timing: a renewal is not activity), if the record says it is still inside its limits.
+   * After a silent renewal that had no tokens in hand (top-level redirect, or a tab that
+   * restored silently): the same session goes on (its id, its timing: a renewal is not
+   * activity), if the record says it is still inside its limits.
    */
-  async #continueAfterRedirect(sessionId: string, fresh: Live, verified: VerifiedIdToken, now: number): Promise<Live> {
+  async #continueSession(sessionId: string, fresh: Live, verified: VerifiedIdToken, now: number): Promise<Live> {
     const record = parseRecord(await this.#read());
     if (!record || record === 'invalid' || record.sessionId !== sessionId || record.status !== 'active'
       || decide(record, now, this.#settings.policy).phase === 'expired') {
@@ -772,13 +804,7 @@ class SessionImpl implements Session {
       const now = this.#now();
       let { claims } = live;
       if (tokens.idToken !== live.tokens.idToken) {
-        const verified = await verifyIdToken(tokens.idToken, {
-          issuer: this.#settings.authority,
-          audience: this.#settings.clientId,
-          keys: await this.#jwks(),
-          algorithms: this.#settings.profile.idTokenAlgorithms,
-          now,
-        });
+        const verified = await this.#verify(tokens.idToken, now);
         if (verified.claims.sub !== live.claims.sub) throw new SessionError('ID_TOKEN_INVALID', 'the renewed ID token is for another user');
         if (this.#live === live) this.#applyAuthTime(live, verified, now);
         claims = verified.claims;

@@ -39,6 +39,24 @@ test('a tab opened after sign-in becomes active without a new login', async ({ c
   expect(demo.idp.events.filter((e) => e.type === 'authorize').length).toBe(authorizeBefore);
 });
 
+test('the only tab, reloaded, restores the same session silently (prompt=none in an iframe), without a login', async ({ context, demo }) => {
+  const page = await context.newPage();
+  await signIn(page, demo);
+  const before = await page.evaluate(() => (window as unknown as { demoSession: { getSnapshot(): { authTime: number; absoluteExpiresAt: number } } }).demoSession.getSnapshot());
+  const framed: string[] = [];
+  page.on('request', (request) => {
+    if (request.frame() !== page.mainFrame() && request.url().startsWith(`${demo.idp.issuer}/auth`)) framed.push(request.url());
+  });
+  await page.reload();
+  await expect(page.getByTestId('status')).toHaveText('active');
+  expect(framed).toHaveLength(1);
+  expect(new URL(framed[0]!).searchParams.get('prompt')).toBe('none');
+  const after = await page.evaluate(() => (window as unknown as { demoSession: { getSnapshot(): { authTime: number; absoluteExpiresAt: number } } }).demoSession.getSnapshot());
+  expect(after.authTime).toBe(before.authTime);
+  expect(after.absoluteExpiresAt).toBe(before.absoluteExpiresAt);
+  await expect(page.getByLabel('Password')).toHaveCount(0);
+});
+
 test('activity in tab 1 only keeps all 5 tabs active past 30 minutes', async ({ context, demo }) => {
   const tabs = await fiveTabs(context, demo);
   for (let i = 0; i < 8; i += 1) {

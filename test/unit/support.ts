@@ -3,6 +3,7 @@
 // token signed with a local key. The real provider runs in the end-to-end tests.
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { vi } from 'vitest';
+import { SessionError } from '../../src/errors.js';
 import type { Clock, TimerHandle } from '../../src/clock.js';
 import type { Leadership } from '../../src/channel.js';
 import type { AuthorizeRequest, OidcPort, ProviderMetadata, TokenSet } from '../../src/oidc.js';
@@ -117,7 +118,7 @@ export function fakeOidc(idToken: string, metadata: Partial<ProviderMetadata> = 
       held = tokens;
     },
     refresh: async () => {
-      if (!held) throw new Error('no tokens');
+      if (!held) throw new SessionError('LOGIN_REQUIRED', 'stand-in provider: no session');
       refreshes.push(Date.now());
       held = { ...held, accessTokenExpiresAt: held.accessTokenExpiresAt === null ? null : held.accessTokenExpiresAt + 3600_000, idToken: nextIdToken ?? held.idToken, accessToken: `access-${refreshes.length}`, refreshToken: `refresh-${refreshes.length}` };
       return held;
