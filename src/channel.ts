@@ -135,8 +135,6 @@ export interface TabChannel {
 export interface ChannelOptions {
   readonly kind?: ChannelKind;
   readonly now: () => number;
-  /** Told about each message dropped, for diagnostics. */
-  readonly onDropped?: (raw: unknown) => void;
 }
 
 /** Opens the channel of `name`. */
@@ -145,10 +143,7 @@ export function openChannel(name: string, options: ChannelOptions): TabChannel {
   const listeners = new Set<(message: Envelope) => void>();
   channel.onmessage = (raw: unknown) => {
     const message = parseMessage(raw, options.now());
-    if (!message) {
-      options.onDropped?.(raw);
-      return;
-    }
+    if (!message) return;
     for (const fn of [...listeners]) fn(message);
   };
   return {

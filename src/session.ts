@@ -5,7 +5,7 @@ import { Emitter, type Unsubscribe } from './emitter.js';
 import { SessionError } from './errors.js';
 import { OidcAdapter, type OidcPort, type TokenSet } from './oidc.js';
 import { resolveOptions, type SessionOptions, type Settings } from './options.js';
-import { compareAuthTime, decide, type Decision, type LimitReason, type TimingRecord } from './policy.js';
+import { compareAuthTime, decide, type Decision, type LimitReason } from './policy.js';
 import { authorizeExtras } from './providers.js';
 import { createIdbStore, createMemoryStore, parseRecord, type RecordStore, type SessionRecord } from './store.js';
 import { verifyIdToken, type VerifiedIdToken } from './verify.js';
@@ -145,7 +145,6 @@ interface Live {
   lastActivityAt: number;
 }
 
-const timing = (live: Live): TimingRecord => live;
 const isCap = (reason: unknown): boolean => reason === 'absolute' || reason === 'session_expiry';
 
 class SessionImpl implements Session {
@@ -175,8 +174,6 @@ class SessionImpl implements Session {
   #renewing: Promise<void> | null = null;
   #autoRenewFailedAt = -Infinity;
   #autoRenewPending = false;
-  /** The id of the session that ended last, for the one-tab reauthentication lock. */
-  #endedSessionId = '';
   /** Waiting for another tab: token offers by request id, renewals. */
   #offerWaiters = new Map<string, (handover: SessionHandover) => void>();
   #renewWaiters = new Set<{ resolve: () => void; reject: (error: SessionError) => void }>();
@@ -390,17 +387,12 @@ class SessionImpl implements Session {
         if (mine) this.#settleRenewWaiters(new SessionError(m.code === 'LOGIN_REQUIRED' || m.code === 'NETWORK' ? m.code : 'RENEW_FAILED', 'the renewing tab failed to renew'));
         break;
       case 'signed-out':
-        if (mine) {
-          this.#write({ ...this.#recordOf(live), status: 'ended', endedReason: 'signed_out', reauthRequired: false });
-          void this.#client().forget();
-          this.#end(signedOut('signed_out'));
-          this.#events.emit('signed-out', { reason: 'signed_out' });
-        }
+        if (mine) this.#endSignedOut(live);
         break;
       case 'expired':
         if (mine) {
           this.#watchdog?.poke();
-          if (this.#live === live) this.#expire({ ...decide(timing(live), this.#now(), this.#settings.policy), reason: m.reason }, false);
+          if (this.#live === live) this.#expire({ ...decide(live, this.#now(), this.#settings.policy), reason: m.reason }, false);
         }
         break;
     }
@@ -577,7 +569,7 @@ class SessionImpl implements Session {
     const pending = this.#tracker?.take() ?? null;
     if (pending !== null) this.#applyActivity(live, pending, true);
     const now = this.#now();
-    const decision = decide(timing(live), now, this.#settings.policy);
+    const decision = decide(live, now, this.#settings.policy);
     if (decision.phase === 'expired') {
       this.#expire(decision);
       return null;
@@ -631,8 +623,8 @@ class SessionImpl implements Session {
    */
   #applyActivity(live: Live, at: number, local: boolean): void {
     if (at <= live.lastActivityAt) return;
-    if (decide(timing(live), at, this.#settings.policy).phase !== 'active') return;
-    live.lastActivityAt = mergeActivity(live.lastActivityAt, at);
+    if (decide(live, at, this.#settings.policy).phase !== 'active') return;
+    live.lastActivityAt = at;
     if (local) {
       // The tab where the input happened writes the record and tells the others.
       this.#write(this.#recordOf(live));
@@ -652,13 +644,12 @@ class SessionImpl implements Session {
     if (local) this.#channel?.post({ type: 'expired', sessionId: live.sessionId, reason });
     void this.#client().forget();
     this.#reauthRequired = true;
-    this.#endedSessionId = live.sessionId;
     this.#write({ ...this.#recordOf(live), status: 'ended', endedReason: reason, reauthRequired: true });
     this.#end(snapshotOf(live, d, 'expired', reason, null));
     this.#events.emit('expired', { reason });
     switch (this.#settings.onExpired) {
       case 'reauthenticate':
-        this.#reauthenticate();
+        this.#reauthenticate(live.sessionId);
         break;
       case 'sign-out':
         this.signOut().catch((error: unknown) => this.#emitError(error, 'NETWORK', 'sign-out after expiry failed'));
@@ -669,11 +660,10 @@ class SessionImpl implements Session {
   }
 
   /** NHS login: at the end of each period, send the user back through authentication without interaction. */
-  #reauthenticate(): void {
+  #reauthenticate(sessionId: string): void {
     const redirect = () => {
       this.signIn({ prompt: 'login' }).catch((error: unknown) => this.#emitError(error, 'NETWORK', 'could not redirect to sign-in'));
     };
-    const sessionId = this.#endedSessionId;
     // Exactly one tab navigates: the one that takes this lock. It holds it until the page
     // unloads; the others show `expired` and take over the session when it comes back.
     const go = () => {
@@ -874,18 +864,11 @@ class SessionImpl implements Session {
   }
 
   async signOut(): Promise<void> {
-    const idTokenHint = this.#live?.tokens.idToken ?? this.#idTokenHint;
     const live = this.#live;
-    // Tokens go first, so signing out works even when the provider cannot be reached.
-    if (live) {
-      this.#write({ ...this.#recordOf(live), status: 'ended', endedReason: 'signed_out', reauthRequired: false });
-      this.#channel?.post({ type: 'signed-out', sessionId: live.sessionId });
-    }
-    void this.#client().forget();
-    this.#idTokenHint = null;
-    this.#reauthRequired = false;
-    this.#end(signedOut('signed_out'));
-    this.#events.emit('signed-out', { reason: 'signed_out' });
+    const idTokenHint = live?.tokens.idToken ?? this.#idTokenHint;
+    // Tokens go first, in every tab, so signing out works even when the provider cannot be reached.
+    if (live) this.#channel?.post({ type: 'signed-out', sessionId: live.sessionId });
+    this.#endSignedOut(live);
     const oidc = this.#client();
     let endSession: string | null = null;
     try {
@@ -899,6 +882,16 @@ class SessionImpl implements Session {
     } else {
       globalThis.location.assign(this.#settings.postLogoutRedirectUri);
     }
+  }
+
+  /** Ends the session as signed out, here or because another tab signed out: record, tokens, status. */
+  #endSignedOut(live: Live | null): void {
+    if (live) this.#write({ ...this.#recordOf(live), status: 'ended', endedReason: 'signed_out', reauthRequired: false });
+    void this.#client().forget();
+    this.#idTokenHint = null;
+    this.#reauthRequired = false;
+    this.#end(signedOut('signed_out'));
+    this.#events.emit('signed-out', { reason: 'signed_out' });
   }
 
   stop(): void {

@@ -1,4 +1,4 @@
-import { createStore, del, get, set, type UseStore } from 'idb-keyval';
+import { createStore, get, set, type UseStore } from 'idb-keyval';
 
 /**
  * The shared record: timing state only, never a token. It is the truth across tabs.
@@ -26,7 +26,6 @@ export interface RecordStore {
   readonly kind: 'indexeddb' | 'memory';
   get(): Promise<unknown>;
   set(record: SessionRecord): Promise<void>;
-  del(): Promise<void>;
 }
 
 /** The IndexedDB database the SDK owns. */
@@ -45,7 +44,6 @@ export function createIdbStore(key: string): RecordStore {
     kind: 'indexeddb',
     get: async () => get(key, use()),
     set: async (record) => set(key, record, use()),
-    del: async () => del(key, use()),
   };
 }
 
@@ -57,9 +55,6 @@ export function createMemoryStore(): RecordStore {
     get: async () => value,
     set: async (record) => {
       value = record;
-    },
-    del: async () => {
-      value = undefined;
     },
   };
 }
