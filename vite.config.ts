@@ -1,8 +1,10 @@
 import { defineConfig } from 'vite';
 
 // Two builds (a library build with one entry per format): `vite build` emits the ESM
-// entry points with dependencies external; `vite build --mode iife` emits the script-tag
-// bundle with everything inside, which sets window.OidcSessionGuard.
+// entry points with every dependency external and the lazy parts (protocol, verification,
+// the cross-tab fallback) as chunks of their own; `vite build --mode iife` emits the
+// script-tag bundle, which sets window.OidcSessionGuard: the library format builds it as
+// one self-contained file, dynamic imports inlined.
 export default defineConfig(({ mode }) => mode === 'iife'
   ? {
       build: {
@@ -29,7 +31,10 @@ export default defineConfig(({ mode }) => mode === 'iife'
           fileName: (_format, name) => `${name}.js`,
         },
         rollupOptions: {
-          external: [/^oidc-client-ts(\/|$)/, /^jose(\/|$)/, /^node:/],
+          // One file per source module: an app's bundler then sees the real module graph and
+          // keeps what is lazy lazy (a merged chunk would drag lazy-only code into the eager part).
+          output: { preserveModules: true, preserveModulesRoot: 'src' },
+          external: [/^oidc-client-ts(\/|$)/, /^jose(\/|$)/, /^idb-keyval(\/|$)/, /^broadcast-channel(\/|$)/, /^node:/],
         },
       },
     });

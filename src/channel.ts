@@ -1,6 +1,6 @@
-import { BroadcastChannel, createLeaderElection, type LeaderElector } from 'broadcast-channel';
-import type { Clock } from './clock.js';
-import type { TokenSet } from './oidc.js';
+import type { Clock, TimerHandle } from './clock.js';
+import type { Unsubscribe } from './emitter.js';
+import type { TokenSet } from './machine.js';
 
 /** The version of the message set; messages of another version are dropped. */
 export const CHANNEL_VERSION = 1;
@@ -121,84 +121,141 @@ export function mergeActivity(current: number, incoming: number): number {
   return Math.max(current, incoming);
 }
 
-/** How the tabs of one app talk: broadcast-channel's native BroadcastChannel, or 'simulate' in tests. */
-export type ChannelKind = 'native' | 'simulate';
+/** Raw messages between the tabs of one app: a native BroadcastChannel, or the fallback. */
+export interface Transport {
+  post(data: unknown): void;
+  close(): void;
+}
+
+/**
+ * The transports, chosen per browser: the native BroadcastChannel and Web Locks where the
+ * browser has them (Chrome 54+/69+, Firefox 38+/96+, Safari 15.4+), else the
+ * `broadcast-channel` package, loaded only then. Tests may force the fallback.
+ */
+export interface Transports {
+  open(name: string, onData: (data: unknown) => void): Promise<Transport>;
+  elect(name: string, clock: Clock): Promise<Leadership>;
+}
+
+const hasNative = () => typeof globalThis.BroadcastChannel === 'function';
+const nativeLocks = (): LockManager | undefined => (globalThis.navigator as Navigator | undefined)?.locks;
+
+/** The native transports where they exist, else the lazily loaded fallback. */
+export const defaultTransports: Transports = {
+  async open(name, onData) {
+    if (!hasNative()) return (await import('./fallback.js')).openFallback(name, onData, undefined);
+    const channel = new BroadcastChannel(name);
+    channel.onmessage = (event) => onData(event.data);
+    return { post: (data) => channel.postMessage(data), close: () => channel.close() };
+  },
+  async elect(name, clock) {
+    const locks = nativeLocks();
+    return locks ? lockLeadership(locks, name) : (await import('./fallback.js')).electFallback(name, clock, undefined);
+  },
+};
 
 /** Messages to and from the other tabs of this app, for one authority and client. */
 export interface TabChannel {
   post(message: TabMessage): void;
-  /** Calls `fn` with every valid message from another tab; returns the unsubscribe function. */
-  onMessage(fn: (message: Envelope) => void): () => void;
-  close(): Promise<void>;
+  /** Calls `fn` with every valid message from another tab. */
+  onMessage(fn: (message: Envelope) => void): Unsubscribe;
+  /**
+   * Posts `message` and resolves with the first answer `accept` maps to a value, or with
+   * null after `timeoutMs` or when the channel closes.
+   */
+  request<R>(message: TabMessage, accept: (answer: Envelope) => R | undefined, timeoutMs: number): Promise<R | null>;
+  /** Closes the channel; pending requests resolve with null. */
+  close(): void;
 }
 
-export interface ChannelOptions {
-  readonly kind?: ChannelKind;
-  readonly now: () => number;
-}
-
-/** Opens the channel of `name`. */
-export function openChannel(name: string, options: ChannelOptions): TabChannel {
-  const channel = new BroadcastChannel<unknown>(name, { type: options.kind ?? 'native', webWorkerSupport: false });
+/** Opens the channel of `name`: validated, versioned messages over one transport. */
+export async function openChannel(name: string, options: { readonly now: () => number; readonly clock: Clock; readonly transports?: Transports }): Promise<TabChannel> {
+  const { now, clock } = options;
   const listeners = new Set<(message: Envelope) => void>();
-  channel.onmessage = (raw: unknown) => {
-    const message = parseMessage(raw, options.now());
-    if (!message) return;
-    for (const fn of [...listeners]) fn(message);
+  const pending = new Set<() => void>();
+  let closed = false;
+  const transport = await (options.transports ?? defaultTransports).open(name, (raw) => {
+    const message = parseMessage(raw, now());
+    if (message && !closed) for (const fn of [...listeners]) fn(message);
+  });
+  const post = (message: TabMessage) => {
+    // A closed channel (the tab is stopping) drops the message, as an unloaded tab would.
+    if (!closed) transport.post({ ...message, v: CHANNEL_VERSION, sentAt: now() });
+  };
+  const onMessage = (fn: (message: Envelope) => void): Unsubscribe => {
+    listeners.add(fn);
+    return () => listeners.delete(fn);
   };
   return {
-    post(message) {
-      const envelope: Envelope = { ...message, v: CHANNEL_VERSION, sentAt: options.now() };
-      // A closed channel (the tab is stopping) drops the message, as an unloaded tab would.
-      channel.postMessage(envelope).catch(() => undefined);
-    },
-    onMessage(fn) {
-      listeners.add(fn);
-      return () => {
-        listeners.delete(fn);
+    post,
+    onMessage,
+    request: (message, accept, timeoutMs) => new Promise((resolve) => {
+      let timer: TimerHandle | null = null;
+      const finish = (value: never | null) => {
+        if (timer !== null) clock.clearTimeout(timer);
+        pending.delete(cancel);
+        off();
+        resolve(value);
       };
+      const cancel = () => finish(null);
+      const off = onMessage((answer) => {
+        const value = accept(answer);
+        if (value !== undefined) finish(value as never);
+      });
+      if (closed) return cancel();
+      pending.add(cancel);
+      timer = clock.setTimeout(cancel, timeoutMs);
+      post(message);
+    }),
+    close() {
+      closed = true;
+      for (const cancel of [...pending]) cancel();
+      listeners.clear();
+      transport.close();
     },
-    close: () => channel.close(),
   };
 }
 
-/**
- * The single renewer among the tabs that hold a live session: Web Locks where the browser
- * has them, else broadcast-channel's own election (createLeaderElection picks).
- */
+/** The single renewer among the tabs that hold a live session. */
 export interface Leadership {
   readonly isLeader: () => boolean;
   /** Resolves once it is known whether this tab leads (true) or another tab does (false). */
   decided(): Promise<boolean>;
-  close(): Promise<void>;
+  close(): void;
 }
 
-/** How often, and how many times, `decided()` checks an election still under way. */
-const ELECTION_CHECK_MS = 20;
-const ELECTION_CHECKS = 100;
-
-export function electLeader(name: string, clock: Clock, kind: ChannelKind = 'native'): Leadership {
-  const channel = new BroadcastChannel<unknown>(`${name}:leader`, { type: kind, webWorkerSupport: false });
-  const elector: LeaderElector = createLeaderElection(channel);
-  void elector.awaitLeadership().catch(() => undefined);
-  const pause = () => new Promise<void>((resolve) => {
-    clock.setTimeout(resolve, ELECTION_CHECK_MS);
+/**
+ * Leadership through a Web Lock: the tab holding the lock leads until it closes or
+ * unloads (the browser then releases it), and the next waiting tab takes over.
+ */
+export function lockLeadership(locks: LockManager, name: string): Leadership {
+  let leader = false;
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const abort = new AbortController();
+  const lead = () => {
+    leader = true;
+    return held;
+  };
+  // The lock is held while the callback's promise is pending, so the answer comes out aside.
+  const decided = new Promise<boolean>((resolve) => {
+    locks.request(name, { ifAvailable: true }, (lock) => {
+      resolve(lock !== null);
+      if (lock) return lead();
+      // Another tab leads: wait in line for when it goes.
+      locks.request(name, { signal: abort.signal }, lead).catch(() => undefined);
+      return undefined;
+    }).catch(() => resolve(false));
   });
   return {
-    isLeader: () => elector.isLeader,
-    async decided() {
-      // Right after a tab starts, its own request for leadership may not be granted yet:
-      // wait until this tab leads, or another tab is seen to hold the leadership.
-      for (let i = 0; i < ELECTION_CHECKS && !elector.isDead; i += 1) {
-        if (elector.isLeader) return true;
-        if (await elector.hasLeader()) return elector.isLeader;
-        await pause();
-      }
-      return elector.isLeader;
-    },
-    close: async () => {
-      await elector.die().catch(() => undefined);
-      await channel.close();
+    isLeader: () => leader,
+    decided: () => decided,
+    close() {
+      leader = false;
+      abort.abort();
+      release();
     },
   };
 }

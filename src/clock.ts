@@ -28,3 +28,24 @@ export const systemClock: Clock = Object.freeze({
   clearTimeout: (handle: TimerHandle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
   monotonicNow: () => globalThis.performance.now(),
 });
+
+/**
+ * Wall-clock time that never goes back: when the wall clock is set back, time goes on from
+ * the last reading by the monotonic clock's elapsed time, so nothing is extended. A wall
+ * clock jumping forward (sleep) is taken as it is; a reading that is not a finite number is
+ * taken as the end of time (fail closed).
+ */
+export function monotonicTime(clock: Clock): () => number {
+  let last: { readonly t: number; readonly mono: number | undefined } | null = null;
+  return () => {
+    const wall = clock.now();
+    const mono = clock.monotonicNow?.();
+    let t: number;
+    if (!Number.isFinite(wall)) t = Number.MAX_SAFE_INTEGER;
+    else if (!last) t = wall;
+    else if (mono !== undefined && last.mono !== undefined && Number.isFinite(mono) && mono >= last.mono) t = Math.max(wall, last.t + (mono - last.mono));
+    else t = Math.max(wall, last.t);
+    last = { t, mono };
+    return t;
+  };
+}

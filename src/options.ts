@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from './clock.js';
 import { resolvePolicy, type PresetName, type SessionPolicy } from './policy.js';
-import { isProviderName, providers, type ProviderName, type ProviderProfile } from './providers.js';
+import { providers, type ProviderName, type ProviderProfile } from './providers.js';
 
 /** What to do when the session hits a limit. */
 export type OnExpired = 'reauthenticate' | 'sign-out' | 'none';
@@ -75,26 +75,36 @@ const ON_EXPIRED: readonly OnExpired[] = ['reauthenticate', 'sign-out', 'none'];
 // Parameters the SDK sets itself; letting authParams override them would break PKCE, state or the limits.
 const RESERVED_PARAMS = new Set(['client_id', 'redirect_uri', 'response_type', 'response_mode', 'scope', 'state', 'nonce', 'code_challenge', 'code_challenge_method', 'prompt', 'max_age', 'id_token_hint', 'request', 'request_uri']);
 
+/** Throws the TypeError that names the bad option. */
+function bad(name: string, message: string): never {
+  throw new TypeError(`"${name}" ${message}`);
+}
+
+const quoted = (list: readonly string[]) => list.map((k) => `'${k}'`).join(', ');
+
 function nonEmptyString(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new TypeError(`"${name}" must be a non-empty string`);
-  return value;
+  return typeof value === 'string' && value.trim() !== '' ? value : bad(name, 'must be a non-empty string');
+}
+
+function oneOf<T extends string>(value: unknown, list: readonly T[], name: string, fallback: T): T {
+  if (value === undefined) return fallback;
+  return list.includes(value as T) ? (value as T) : bad(name, `must be one of ${quoted(list)}; got ${JSON.stringify(value)}`);
 }
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
 
-function absoluteUrl(value: unknown, name: string): URL {
+/** An absolute https URL (http on this machine only, for development), without a fragment; on `origin` when given. */
+function absoluteUrl(value: unknown, name: string, origin?: string): URL {
   const text = nonEmptyString(value, name);
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new TypeError(`"${name}" must be an absolute URL; got '${text}'`);
+    return bad(name, `must be an absolute URL; got '${text}'`);
   }
-  // Plain http only on this machine (development); everything else must be https.
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
-    throw new TypeError(`"${name}" must use https (http only for localhost); got '${text}'`);
-  }
-  if (url.hash) throw new TypeError(`"${name}" must not have a fragment; got '${text}'`);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) bad(name, `must use https (http only for localhost); got '${text}'`);
+  if (url.hash) bad(name, `must not have a fragment; got '${text}'`);
+  if (origin !== undefined && url.origin !== origin) bad(name, `must be on this app's origin (${origin}); got '${url.href}'`);
   return url;
 }
 
@@ -103,86 +113,55 @@ function currentOrigin(): string | null {
   return typeof location?.origin === 'string' && location.origin !== 'null' ? location.origin : null;
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /**
  * Validates `createSession`'s options and settles the defaults, once.
  * @throws TypeError whose message names the bad option.
  */
 export function resolveOptions(options: unknown): Settings {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError('"options" must be an object');
-  }
-  const input = options as Record<string, unknown>;
-  for (const key of Object.keys(input)) {
-    if (!KNOWN.has(key)) throw new TypeError(`"options.${key}" is not an option of createSession`);
-  }
+  if (!isObject(options)) return bad('options', 'must be an object');
+  const input = options;
+  for (const key of Object.keys(input)) if (!KNOWN.has(key)) bad(`options.${key}`, 'is not an option of createSession');
 
-  const authorityUrl = absoluteUrl(input.authority, 'options.authority');
-  if (authorityUrl.search) throw new TypeError('"options.authority" must not have a query');
+  if (absoluteUrl(input.authority, 'options.authority').search) bad('options.authority', 'must not have a query');
   const clientId = nonEmptyString(input.clientId, 'options.clientId');
-  const redirect = absoluteUrl(input.redirectUri, 'options.redirectUri');
-  const origin = currentOrigin() ?? redirect.origin;
-  if (redirect.origin !== origin) {
-    throw new TypeError(`"options.redirectUri" must be on this app's origin (${origin}); got '${redirect.href}'`);
-  }
+  const redirectOrigin = absoluteUrl(input.redirectUri, 'options.redirectUri').origin;
+  const origin = currentOrigin() ?? redirectOrigin;
+  const redirect = absoluteUrl(input.redirectUri, 'options.redirectUri', origin);
   const postLogout = input.postLogoutRedirectUri === undefined
     ? new URL('/', redirect)
-    : absoluteUrl(input.postLogoutRedirectUri, 'options.postLogoutRedirectUri');
-  if (postLogout.origin !== origin) {
-    throw new TypeError(`"options.postLogoutRedirectUri" must be on this app's origin (${origin}); got '${postLogout.href}'`);
-  }
+    : absoluteUrl(input.postLogoutRedirectUri, 'options.postLogoutRedirectUri', origin);
 
   const scope = input.scope === undefined ? 'openid' : nonEmptyString(input.scope, 'options.scope');
-  if (!scope.split(/\s+/).includes('openid')) throw new TypeError(`"options.scope" must include 'openid'; got '${scope}'`);
+  if (!scope.split(/\s+/).includes('openid')) bad('options.scope', `must include 'openid'; got '${scope}'`);
 
-  const provider = input.provider === undefined ? 'generic' : input.provider;
-  if (!isProviderName(provider)) {
-    throw new TypeError(`"options.provider" must be one of ${Object.keys(providers).map((k) => `'${k}'`).join(', ')}; got ${JSON.stringify(provider)}`);
-  }
+  const provider = oneOf(input.provider, Object.keys(providers) as ProviderName[], 'options.provider', 'generic');
   const profile = providers[provider];
   if (profile.tokenEndpointNeedsServer || profile.noBrowserCors) {
     // NHS login needs private_key_jwt at the token endpoint and the Broker allows no CORS:
     // both go through the server companion, which this version does not include yet.
-    throw new TypeError(`"options.provider" '${provider}' needs the server companion, which this version does not include yet`);
+    bad('options.provider', `'${provider}' needs the server companion, which this version does not include yet`);
   }
-
   const policy = resolvePolicy(input.policy);
-
-  const onExpired = input.onExpired === undefined ? 'reauthenticate' : input.onExpired;
-  if (!ON_EXPIRED.includes(onExpired as OnExpired)) {
-    throw new TypeError(`"options.onExpired" must be one of ${ON_EXPIRED.map((k) => `'${k}'`).join(', ')}; got ${JSON.stringify(onExpired)}`);
-  }
-
-  let serverUrl: string | null = null;
-  if (input.serverUrl !== undefined) {
-    const server = absoluteUrl(input.serverUrl, 'options.serverUrl');
-    if (server.origin !== origin) {
-      throw new TypeError(`"options.serverUrl" must be on this app's origin (${origin}); got '${server.href}'`);
-    }
-    serverUrl = server.href.replace(/\/+$/, '');
-  }
+  const onExpired = oneOf(input.onExpired, ON_EXPIRED, 'options.onExpired', 'reauthenticate');
+  const serverUrl = input.serverUrl === undefined ? null : absoluteUrl(input.serverUrl, 'options.serverUrl', origin).href.replace(/\/+$/, '');
 
   const authParams: Record<string, string> = {};
   if (input.authParams !== undefined) {
-    if (typeof input.authParams !== 'object' || input.authParams === null || Array.isArray(input.authParams)) {
-      throw new TypeError('"options.authParams" must be an object of strings');
-    }
+    if (!isObject(input.authParams)) bad('options.authParams', 'must be an object of strings');
     for (const [key, value] of Object.entries(input.authParams)) {
-      if (RESERVED_PARAMS.has(key)) throw new TypeError(`"options.authParams.${key}" is set by the SDK and cannot be overridden`);
-      if (profile.unsupportedAuthParams.includes(key)) {
-        throw new TypeError(`"options.authParams.${key}" is not supported by the '${provider}' provider`);
-      }
-      if (typeof value !== 'string') throw new TypeError(`"options.authParams.${key}" must be a string`);
-      authParams[key] = value;
+      const name = `options.authParams.${key}`;
+      if (RESERVED_PARAMS.has(key)) bad(name, 'is set by the SDK and cannot be overridden');
+      if (profile.unsupportedAuthParams.includes(key)) bad(name, `is not supported by the '${provider}' provider`);
+      authParams[key] = typeof value === 'string' ? value : bad(name, 'must be a string');
     }
   }
 
-  const clock = input.clock === undefined ? systemClock : input.clock;
-  if (typeof clock !== 'object' || clock === null
-    || typeof (clock as Clock).now !== 'function'
-    || typeof (clock as Clock).setTimeout !== 'function'
-    || typeof (clock as Clock).clearTimeout !== 'function'
-    || ((clock as Clock).monotonicNow !== undefined && typeof (clock as Clock).monotonicNow !== 'function')) {
-    throw new TypeError('"options.clock" must have now(), setTimeout() and clearTimeout()');
+  const clock = (input.clock ?? systemClock) as Clock;
+  const fn = (key: keyof Clock) => typeof clock[key] === 'function';
+  if (!isObject(clock) || !fn('now') || !fn('setTimeout') || !fn('clearTimeout') || !(clock.monotonicNow === undefined || fn('monotonicNow'))) {
+    bad('options.clock', 'must have now(), setTimeout() and clearTimeout()');
   }
 
   return Object.freeze({
@@ -195,10 +174,10 @@ export function resolveOptions(options: unknown): Settings {
     provider,
     profile,
     policy,
-    onExpired: onExpired as OnExpired,
+    onExpired,
     serverUrl,
     authParams: Object.freeze(authParams),
-    clock: clock as Clock,
+    clock,
     origin,
   });
 }

@@ -140,14 +140,22 @@ export function decide(record: TimingRecord, now: number, policy: SessionPolicy)
   return { phase, reason, expiresAt, warningAt, idleExpiresAt, absoluteExpiresAt, sessionExpiresAt };
 }
 
+/** Automatic renewal starts this long before the access token expires. */
+export const RENEW_BEFORE_EXPIRY_MS = 60_000;
+/** After an automatic renewal failed, the next is not tried for this long. */
+export const RENEW_RETRY_MS = 60_000;
+/** Automatic renewals are at least this far apart, whatever lifetime the provider gives tokens. */
+export const RENEW_MIN_INTERVAL_MS = 5_000;
+
 /**
- * How a renewed ID token's `auth_time` relates to the session's (epoch ms, as the provider
- * sent them). Unchanged is normal; newer means the provider authenticated the user again,
- * so both limits restart (NIST 800-63B rev3 §7.2: only reauthentication resets both);
- * older is not a continuation of this session and is rejected. A provider that omits
- * `auth_time` keeps the limits as they are.
+ * When automatic renewal is due (epoch ms), or null when the access token has no known
+ * expiry: a minute ahead, or half the token's lifetime if that is shorter, never sooner
+ * than {@link RENEW_MIN_INTERVAL_MS} after the tokens were obtained (a provider handing
+ * out nearly expired tokens is not hammered), and not within {@link RENEW_RETRY_MS} of a
+ * failure.
  */
-export function compareAuthTime(previous: number | null, next: number | null): 'same' | 'newer' | 'older' {
-  if (previous === null || next === null || next === previous) return 'same';
-  return next > previous ? 'newer' : 'older';
+export function renewDueAt(accessTokenExpiresAt: number | null, obtainedAt: number, failedAt: number): number | null {
+  if (accessTokenExpiresAt === null) return null;
+  const lead = Math.min(RENEW_BEFORE_EXPIRY_MS, Math.max(0, (accessTokenExpiresAt - obtainedAt) / 2));
+  return Math.max(accessTokenExpiresAt - lead, obtainedAt + RENEW_MIN_INTERVAL_MS, failedAt + RENEW_RETRY_MS);
 }

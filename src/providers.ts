@@ -7,8 +7,6 @@ export interface ProviderProfile {
   readonly idTokenAlgorithms: readonly string[];
   /** Whether authorize accepts `max_age`. NHS login: not supported (REFERENCE.md, NHS login). */
   readonly supportsMaxAge: boolean;
-  /** `prompt` values the provider accepts. NHS login: empty, `none`, `login`. */
-  readonly promptValues: readonly ('none' | 'login')[];
   /** Error codes of a failed `prompt=none` meaning "the user must sign in". NHS login adds `sso_login_required`. */
   readonly loginRequiredErrors: readonly string[];
   /** Whether the token endpoint needs client authentication that only a server can add (the server companion). */
@@ -31,7 +29,6 @@ export const providers: Readonly<Record<ProviderName, ProviderProfile>> = Object
   generic: Object.freeze<ProviderProfile>({
     idTokenAlgorithms: ASYMMETRIC_ALGS,
     supportsMaxAge: true,
-    promptValues: ['none', 'login'],
     loginRequiredErrors: STANDARD_ERRORS,
     tokenEndpointNeedsServer: false,
     noBrowserCors: false,
@@ -44,7 +41,6 @@ export const providers: Readonly<Record<ProviderName, ProviderProfile>> = Object
     idTokenAlgorithms: ['RS512'],
     // max_age, ui_locales, id_token_hint and login_hint are not supported on authorize.
     supportsMaxAge: false,
-    promptValues: ['none', 'login'],
     // A failed prompt=none may answer with the NHS-specific sso_login_required.
     loginRequiredErrors: [...STANDARD_ERRORS, 'sso_login_required'],
     // Public clients are not supported: private_key_jwt at the token endpoint.
@@ -59,7 +55,6 @@ export const providers: Readonly<Record<ProviderName, ProviderProfile>> = Object
   'signaturgruppen-broker': Object.freeze<ProviderProfile>({
     idTokenAlgorithms: ASYMMETRIC_ALGS,
     supportsMaxAge: true,
-    promptValues: ['none', 'login'],
     loginRequiredErrors: STANDARD_ERRORS,
     tokenEndpointNeedsServer: false,
     // The Broker allows no CORS from browsers: discovery, JWKS and token go through the RP's server.
@@ -71,34 +66,3 @@ export const providers: Readonly<Record<ProviderName, ProviderProfile>> = Object
     unsupportedAuthParams: [],
   }),
 });
-
-/** Whether `value` names a profile. */
-export function isProviderName(value: unknown): value is ProviderName {
-  return typeof value === 'string' && Object.hasOwn(providers, value);
-}
-
-/** What the SDK adds to one authorize request. */
-export interface AuthorizeExtras {
-  readonly prompt?: 'none' | 'login';
-  readonly maxAgeSec?: number;
-}
-
-/**
- * The `prompt` and `max_age` of one authorize request, from the provider's profile.
- *
- * NIST 800-63B rev3 §7.2.1: tell the IdP the maximum acceptable authentication age. That
- * age is the absolute limit itself: `max_age` bounds now − auth_time at the provider, so
- * sending the absolute limit makes the provider enforce the same cap as the session (a
- * silent renewal past it fails with login_required). After a limit was reached the user
- * must authenticate again: `prompt=login` and `max_age=0` (equal to prompt=login, OIDC Core).
- * Never `max_age` where the provider does not support it (NHS login).
- */
-export function authorizeExtras(
-  profile: ProviderProfile,
-  request: { readonly prompt?: 'none' | 'login'; readonly reauthRequired: boolean; readonly absoluteTimeoutMs: number },
-): AuthorizeExtras {
-  const prompt = request.reauthRequired ? 'login' : request.prompt;
-  if (!profile.supportsMaxAge) return prompt ? { prompt } : {};
-  const maxAgeSec = request.reauthRequired ? 0 : Math.floor(request.absoluteTimeoutMs / 1000);
-  return prompt ? { prompt, maxAgeSec } : { maxAgeSec };
-}

@@ -1,4 +1,6 @@
 import { createStore, get, set, type UseStore } from 'idb-keyval';
+import type { Live } from './machine.js';
+import { decide, type SessionPolicy } from './policy.js';
 
 /**
  * The shared record: timing state only, never a token. It is the truth across tabs.
@@ -91,4 +93,38 @@ export function parseRecord(value: unknown): SessionRecord | undefined | 'invali
     sessionExpiresAt: r.sessionExpiresAt as number | null,
     lastActivityAt: r.lastActivityAt as number,
   };
+}
+
+/** The record of a live session: timing only, never a token. */
+export function recordOf(live: Live): SessionRecord {
+  return {
+    v: 1,
+    sessionId: live.sessionId,
+    status: 'active',
+    endedReason: null,
+    reauthRequired: false,
+    signedInAt: live.signedInAt,
+    authTime: live.authTime,
+    providerAuthTime: live.providerAuthTime,
+    sessionExpiresAt: live.sessionExpiresAt,
+    lastActivityAt: live.lastActivityAt,
+  };
+}
+
+/** The record of a session that ended; after a limit the next sign-in must authenticate again. */
+export function endedRecord(live: Live, reason: NonNullable<SessionRecord['endedReason']>): SessionRecord {
+  const reauthRequired = reason !== 'signed_out' && reason !== 'remote_logout';
+  return { ...recordOf(live), status: 'ended', endedReason: reason, reauthRequired };
+}
+
+/**
+ * The stored value as a record of a session that is active and inside its limits at
+ * `now` (and is `sessionId`, when given); null otherwise. The one check every path that
+ * trusts the record makes.
+ */
+export function liveRecord(value: unknown, now: number, policy: SessionPolicy, sessionId?: string): SessionRecord | null {
+  const record = parseRecord(value);
+  if (!record || record === 'invalid' || record.status !== 'active') return null;
+  if (sessionId !== undefined && record.sessionId !== sessionId) return null;
+  return decide(record, now, policy).phase === 'expired' ? null : record;
 }

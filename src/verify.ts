@@ -1,5 +1,11 @@
-import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+// Loaded lazily: the only module that imports jose.
+import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { Clock } from './clock.js';
 import { SessionError } from './errors.js';
+
+import { fetchJson } from './metadata.js';
+
+export { fetchMetadata } from './metadata.js';
 
 /** The session facts read from a verified ID token. Times in epoch ms. */
 export interface SessionClaims {
@@ -94,6 +100,7 @@ export async function verifyIdToken(idToken: string, options: VerifyOptions): Pr
       requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
     }));
   } catch (error) {
+    if (error instanceof SessionError) throw error;
     if (error instanceof joseErrors.JOSEError && !(error instanceof joseErrors.JWKSTimeout)) {
       throw invalid(`ID token rejected: ${error.message} (${error.code})`, error);
     }
@@ -110,4 +117,76 @@ export async function verifyIdToken(idToken: string, options: VerifyOptions): Pr
     throw invalid('ID token "azp" is not this client');
   }
   return { claims: Object.freeze({ ...payload }), ...readSessionClaims(payload) };
+}
+
+/** Verifies the ID tokens of one provider and client, with its JWKS fetched once and cached. */
+export interface Verifier {
+  /** Verifies a token just received from the provider, against `now`. */
+  verify(idToken: string, now: number): Promise<VerifiedIdToken>;
+  /**
+   * Verifies a token another tab hands over: signature, `alg`, `iss` and `aud` as for
+   * {@link Verifier.verify}, judged as of its own `iat`. An ID token's expiry is unrelated
+   * to the session's lifetime (OIDC Core §2), which the session's own limits bound.
+   */
+  verifyIssued(idToken: string): Promise<VerifiedIdToken>;
+}
+
+/** What a {@link Verifier} checks against. */
+export interface VerifierOptions {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly algorithms: readonly string[];
+  /** The provider's `jwks_uri`; its keys are fetched once and cached (see {@link remoteKeys}). */
+  readonly jwksUri: string;
+  readonly clock: Clock;
+  /** Keys to use instead of `jwksUri` (tests). */
+  readonly keys?: JWTVerifyGetKey;
+}
+
+export function createVerifier(options: VerifierOptions): Verifier {
+  const keys = options.keys ?? remoteKeys(options.jwksUri, options.clock);
+  const verify = (idToken: string, now: number) => verifyIdToken(idToken, { ...options, keys, now });
+  return {
+    verify,
+    async verifyIssued(idToken) {
+      let issuedAt: unknown;
+      try {
+        issuedAt = decodeJwt(idToken).iat;
+      } catch (error) {
+        throw invalid('ID token rejected: it does not parse', error);
+      }
+      return verify(idToken, epochSeconds(issuedAt, 'iat'));
+    },
+  };
+}
+
+/** A key set is fetched again for an unknown `kid` at most this often. */
+export const JWKS_REFETCH_MS = 30_000;
+
+/**
+ * The provider's keys from `jwksUri`, fetched on first use and cached; fetched again when a
+ * token names a key the cached set lacks (key rotation), at most every
+ * {@link JWKS_REFETCH_MS}, so a stream of bad tokens cannot make it hammer the provider.
+ */
+export function remoteKeys(jwksUri: string, clock: Clock): JWTVerifyGetKey {
+  let cached: JWTVerifyGetKey | null = null;
+  let fetchedAt = -Infinity;
+  let loading: Promise<JWTVerifyGetKey> | null = null;
+  const load = () => (loading ??= fetchJson(jwksUri, clock, 'the provider\'s keys')
+    .then((jwks) => {
+      fetchedAt = clock.now();
+      return (cached = createLocalJWKSet(jwks as JSONWebKeySet));
+    })
+    .finally(() => {
+      loading = null;
+    }));
+  return async (header, token) => {
+    const keys = cached ?? (await load());
+    try {
+      return await keys(header, token);
+    } catch (error) {
+      if (!(error instanceof joseErrors.JWKSNoMatchingKey) || clock.now() - fetchedAt < JWKS_REFETCH_MS) throw error;
+      return (await load())(header, token);
+    }
+  };
 }

@@ -27,7 +27,8 @@ export interface WatchdogOptions {
 
 /**
  * Schedules the next look at the next deadline, capped by a short poll, and looks again
- * on every wake event. It never counts down: each look reads the wall clock.
+ * on every wake event. It never counts down: each look reads the wall clock. The first
+ * look is the first `poke()`.
  */
 export function startWatchdog(options: WatchdogOptions): Watchdog {
   const { window: win, clock, look } = options;
@@ -48,7 +49,6 @@ export function startWatchdog(options: WatchdogOptions): Watchdog {
   const onWake = () => run();
   for (const type of WAKE_EVENTS.window) win.addEventListener(type, onWake);
   for (const type of WAKE_EVENTS.document) win.document.addEventListener(type, onWake);
-  run();
 
   return {
     poke: run,

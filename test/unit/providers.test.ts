@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compareAuthTime } from '../../src/policy.js';
 import { resolveOptions } from '../../src/options.js';
-import { authorizeExtras, providers } from '../../src/providers.js';
+import { authorizeExtras, compareAuthTime } from '../../src/protocol/rules.js';
+import { providers } from '../../src/providers.js';
 
 const TWELVE_HOURS = 12 * 3600_000;
 

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SessionError } from '../../src/errors.js';
+import type { Claims, TokenSet } from '../../src/machine.js';
 import type { SessionOptions } from '../../src/options.js';
 import { createSessionWith, type Session, type SessionEvents } from '../../src/session.js';
 import { createMemoryStore, type RecordStore } from '../../src/store.js';
@@ -48,7 +49,7 @@ async function signedIn(claims: Record<string, unknown> = claimsAt(T0), options:
     onExpired: 'none',
     clock,
     ...options,
-  }, { oidc: oidc.port, keys: keys.keys, store, ...tabDeps(true) });
+  }, { ...oidc.deps, keys: keys.keys, store, ...tabDeps(true) });
   session = s;
   const events: Started['events'] = [];
   for (const type of ['signed-in', 'activity', 'warning', 'expired', 'signed-out', 'error'] as const) {
@@ -250,11 +251,11 @@ describe('on expiry', () => {
     Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
     const { oidc } = await signedIn(claimsAt(T0), { onExpired: 'reauthenticate' });
     clock.advance(30 * MIN);
-    await Promise.resolve();
+    await new Promise((resolve) => setTimeout(resolve, 0));
     expect(oidc.authorize).toEqual([]);
     Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
     document.dispatchEvent(new Event('visibilitychange'));
-    await Promise.resolve();
+    await new Promise((resolve) => setTimeout(resolve, 0));
     expect(oidc.authorize).toHaveLength(1);
     expect(oidc.authorize[0]).toMatchObject({ prompt: 'login' });
   });
@@ -300,7 +301,7 @@ describe('the shared record', () => {
     const store = createMemoryStore();
     await store.set({ v: 1, sessionId: 's', status: 'active', endedReason: null, reauthRequired: false, signedInAt: T0 - HOUR, authTime: T0 - HOUR, providerAuthTime: T0 - HOUR, sessionExpiresAt: null, lastActivityAt: T0 - 31 * MIN });
     const oidc = fakeOidc('unused');
-    session = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock }, { oidc: oidc.port, keys: keys.keys, store, ...tabDeps(true) });
+    session = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock }, { ...oidc.deps, keys: keys.keys, store, ...tabDeps(true) });
     await session.start();
     expect(session.getSnapshot()).toMatchObject({ status: 'signed-out', reason: 'idle' });
     expect(await store.get()).toMatchObject({ status: 'ended', reauthRequired: true });
@@ -313,7 +314,7 @@ describe('the shared record', () => {
     const store = createMemoryStore();
     await store.set({ v: 1, sessionId: 's', status: 'active', lastActivityAt: 'yesterday' } as never);
     const oidc = fakeOidc('unused');
-    session = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock }, { oidc: oidc.port, keys: keys.keys, store, ...tabDeps(true) });
+    session = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock }, { ...oidc.deps, keys: keys.keys, store, ...tabDeps(true) });
     await session.start();
     expect(session.getSnapshot()).toMatchObject({ status: 'signed-out', reason: 'error' });
     await session.signIn();
@@ -323,7 +324,7 @@ describe('the shared record', () => {
   it('falls back to memory when IndexedDB is unavailable, says so, and still enforces the limits', async () => {
     // happy-dom has no IndexedDB: the default store fails and the session falls back.
     const oidc = fakeOidc(await keys.sign(claimsAt(T0)));
-    const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired: 'none' }, { oidc: oidc.port, keys: keys.keys, ...tabDeps(true) });
+    const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired: 'none' }, { ...oidc.deps, keys: keys.keys, ...tabDeps(true) });
     session = s;
     const errors: SessionError[] = [];
     s.on('error', (e) => errors.push(e));
@@ -367,7 +368,7 @@ describe('automatic renewal', () => {
   async function withShortToken(options: Partial<SessionOptions> = {}) {
     const oidc = fakeOidc(await keys.sign(claimsAt(T0)), {}, T0 + 5 * MIN);
     const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired: 'none', ...options },
-      { oidc: oidc.port, keys: keys.keys, store: createMemoryStore(), ...tabDeps(true) });
+      { ...oidc.deps, keys: keys.keys, store: createMemoryStore(), ...tabDeps(true) });
     session = s;
     await s.start();
     return { session: s, oidc };
@@ -400,12 +401,12 @@ describe('automatic renewal with a provider whose tokens are nearly expired', ()
   it('renews at most once per 5 seconds instead of in a tight loop', async () => {
     // Every token, fresh or renewed, has 10 seconds left: the stand-in never moves its expiry.
     const oidc = fakeOidc(await keys.sign(claimsAt(T0)), {}, T0 + 10_000);
-    const port = { ...oidc.port, refresh: async () => {
-      await oidc.port.refresh('refresh-token');
+    const port = { ...oidc.port, refresh: async (tokens: TokenSet, claims: Claims) => {
+      await oidc.port.refresh(tokens, claims);
       return { idToken: await keys.sign(claimsAt(T0)), accessToken: 'short', refreshToken: 'r', accessTokenExpiresAt: clock.now() + 10_000 };
     } };
     const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired: 'none' },
-      { oidc: port, keys: keys.keys, store: createMemoryStore(), ...tabDeps(true) });
+      { ...oidc.deps, protocol: port, keys: keys.keys, store: createMemoryStore(), ...tabDeps(true) });
     session = s;
     await s.start();
     for (let i = 0; i < 60; i += 1) {

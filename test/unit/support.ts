@@ -6,7 +6,8 @@ import { vi } from 'vitest';
 import { SessionError } from '../../src/errors.js';
 import type { Clock, TimerHandle } from '../../src/clock.js';
 import type { Leadership } from '../../src/channel.js';
-import type { AuthorizeRequest, OidcPort, ProviderMetadata, TokenSet } from '../../src/oidc.js';
+import type { ProviderMetadata } from '../../src/metadata.js';
+import type { AuthorizeRequest, OidcPort } from '../../src/protocol/types.js';
 
 export const ISSUER = 'https://idp.example';
 export const CLIENT_ID = 'my-spa';
@@ -90,43 +91,35 @@ export function claimsAt(now: number, extra: Record<string, unknown> = {}): Reco
   return { iss: ISSUER, aud: CLIENT_ID, sub: 'alice', iat: sec, exp: sec + 3600, auth_time: sec, sid: 'sid-1', ...extra };
 }
 
-/** Cross-tab parts for unit tests: broadcast-channel's in-process 'simulate' method, and a fixed leader. */
+/** Cross-tab parts for unit tests: the native BroadcastChannel (Node's), and a fixed leader. */
 export function tabDeps(leader: boolean) {
-  const leadership = (): Leadership => ({ isLeader: () => leader, decided: async () => leader, close: async () => undefined });
-  return { channelKind: 'simulate' as const, leadership };
+  const leadership = (): Leadership => ({ isLeader: () => leader, decided: async () => leader, close: () => undefined });
+  return { leadership };
 }
 
-/** Stand-in for the provider: completes any callback with `idToken`, records redirects and refreshes. */
+export const METADATA: ProviderMetadata = Object.freeze({ issuer: ISSUER, jwksUri: `${ISSUER}/jwks`, endSessionEndpoint: `${ISSUER}/session/end`, raw: {} });
+
+/**
+ * Stand-in for the provider: completes any callback with `idToken`, records redirects and
+ * refreshes. Its silent iframe always answers login_required (no provider session).
+ */
 export function fakeOidc(idToken: string, metadata: Partial<ProviderMetadata> = {}, accessTokenExpiresAt: number | null = null) {
   const authorize: AuthorizeRequest[] = [];
   const signouts: (string | null)[] = [];
   const refreshes: number[] = [];
-  let held: TokenSet | null = null;
   let nextIdToken: string | null = null;
   const port: OidcPort = {
-    metadata: async () => ({ issuer: ISSUER, jwksUri: `${ISSUER}/jwks`, endSessionEndpoint: `${ISSUER}/session/end`, ...metadata }),
-    isSigninResponse: (url) => url.pathname === '/callback' && url.searchParams.has('code'),
     signinRedirect: async (request) => {
       authorize.push(request);
     },
-    completeSignin: async () => {
-      held = { idToken, accessToken: 'access-token', refreshToken: 'refresh-0', accessTokenExpiresAt };
-      return { tokens: held, returnTo: null, renewSessionId: null };
-    },
-    completeSilentSignin: async () => undefined,
-    setTokens: async (tokens) => {
-      held = tokens;
-    },
-    refresh: async () => {
-      if (!held) throw new SessionError('LOGIN_REQUIRED', 'stand-in provider: no session');
+    completeSignin: async () => ({ tokens: { idToken, accessToken: 'access-token', refreshToken: 'refresh-0', accessTokenExpiresAt }, returnTo: null, renewSessionId: null }),
+    refresh: async (tokens) => {
       refreshes.push(Date.now());
-      held = { ...held, accessTokenExpiresAt: held.accessTokenExpiresAt === null ? null : held.accessTokenExpiresAt + 3600_000, idToken: nextIdToken ?? held.idToken, accessToken: `access-${refreshes.length}`, refreshToken: `refresh-${refreshes.length}` };
-      return held;
+      return { accessTokenExpiresAt: tokens.accessTokenExpiresAt === null ? null : tokens.accessTokenExpiresAt + 3600_000, idToken: nextIdToken ?? tokens.idToken, accessToken: `access-${refreshes.length}`, refreshToken: `refresh-${refreshes.length}` };
     },
-    forget: async () => {
-      held = null;
+    silent: async () => {
+      throw new SessionError('LOGIN_REQUIRED', 'stand-in provider: no session');
     },
-    isSignoutResponse: async () => false,
     completeSignout: async () => undefined,
     signoutRedirect: async (hint) => {
       signouts.push(hint);
@@ -137,7 +130,8 @@ export function fakeOidc(idToken: string, metadata: Partial<ProviderMetadata> = 
   const renewWith = (token: string) => {
     nextIdToken = token;
   };
-  return { port, authorize, signouts, refreshes, renewWith };
+  const deps = { protocol: port, metadata: { ...METADATA, ...metadata } };
+  return { port, deps, authorize, signouts, refreshes, renewWith };
 }
 
 /** Counts listeners added minus removed on window and document, to check none is left. */

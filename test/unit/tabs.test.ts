@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
-// Two sessions in one page stand for two tabs: they talk over broadcast-channel's
-// in-process 'simulate' method and share one record store. The provider is a stand-in.
+// Two sessions in one page stand for two tabs: they talk over Node's native
+// BroadcastChannel (delivered between instances of one process) and share one record
+// store. The provider is a stand-in.
 import { afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createSessionWith, TOKEN_REQUEST_TIMEOUT_MS, type Session } from '../../src/session.js';
 import { createMemoryStore, type RecordStore } from '../../src/store.js';
@@ -27,13 +28,13 @@ afterEach(() => {
   expect(clock.pendingTimers).toBe(0);
 });
 
-// broadcast-channel's simulate method delivers after a few milliseconds of real time.
+// A BroadcastChannel message arrives a few milliseconds of real time after it is posted.
 const delivered = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 async function tab(leader: boolean, oidc = fakeOidc('unused')) {
   const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired: 'none' },
     // The memory store stands for the one IndexedDB record both tabs share.
-    { oidc: oidc.port, keys: keys.keys, store: { ...store, kind: 'indexeddb' }, ...tabDeps(leader) });
+    { ...oidc.deps, keys: keys.keys, store: { ...store, kind: 'indexeddb' }, ...tabDeps(leader) });
   sessions.push(s);
   return { session: s, oidc };
 }
@@ -117,21 +118,19 @@ it('an expiry message from another tab ends this one, though its own clock says 
   await signedInTab();
   const second = await secondTab();
   const sessionId = ((await store.get()) as { sessionId: string }).sessionId;
-  const { BroadcastChannel } = await import('broadcast-channel');
-  const other = new BroadcastChannel(`oidc-session-guard|${ISSUER}|${CLIENT_ID}`, { type: 'simulate' });
-  await other.postMessage({ v: 1, sentAt: clock.now(), type: 'expired', sessionId, reason: 'idle' });
+  const other = new BroadcastChannel(`oidc-session-guard|${ISSUER}|${CLIENT_ID}`);
+  other.postMessage({ v: 1, sentAt: clock.now(), type: 'expired', sessionId, reason: 'idle' });
   await delivered();
-  await other.close();
+  other.close();
   expect(second.session.getSnapshot()).toMatchObject({ status: 'expired', reason: 'idle' });
 });
 
 it('activity stamped for another session changes nothing', async () => {
   await signedInTab();
   const second = await secondTab();
-  const { BroadcastChannel } = await import('broadcast-channel');
-  const other = new BroadcastChannel(`oidc-session-guard|${ISSUER}|${CLIENT_ID}`, { type: 'simulate' });
-  await other.postMessage({ v: 1, sentAt: clock.now(), type: 'activity', sessionId: 'someone-else', at: clock.now() + 1000 });
+  const other = new BroadcastChannel(`oidc-session-guard|${ISSUER}|${CLIENT_ID}`);
+  other.postMessage({ v: 1, sentAt: clock.now(), type: 'activity', sessionId: 'someone-else', at: clock.now() + 1000 });
   await delivered();
-  await other.close();
+  other.close();
   expect(second.session.getSnapshot().lastActivityAt).toBe(T0);
 });

@@ -1,0 +1,168 @@
+// What the session does through the protocol: the callback, silent restore, renewal (with
+// its rules), sign-in and sign-out redirects. In the protocol chunk: they run only when the
+// protocol is loaded anyway.
+import { SessionError } from '../errors.js';
+import type { Live, TokenSet } from '../machine.js';
+import type { Settings } from '../options.js';
+import type { SessionRecord } from '../store.js';
+import type { VerifiedIdToken, Verifier } from '../verify.js';
+import { authorizeExtras, compareAuthTime, localTimes } from './rules.js';
+import type { OidcPort } from './types.js';
+
+/** What a renewal changes in a live session; the caller applies it to the session as it is then. */
+export interface Renewal {
+  readonly tokens: TokenSet;
+  readonly claims: Live['claims'];
+  readonly sid: string | null;
+  /** Set when the provider authenticated the user again (a newer `auth_time`): both limits restart. */
+  readonly reauthenticated: { readonly authTime: number; readonly providerAuthTime: number | null } | null;
+}
+
+/** `max_age` for a silent request inside the limits: the absolute limit (see `authorizeExtras`). */
+export const silentMaxAge = (settings: Settings): number | undefined =>
+  authorizeExtras(settings.profile, { reauthRequired: false, absoluteTimeoutMs: settings.policy.absoluteTimeoutMs }).maxAgeSec;
+
+/**
+ * NIST SP 800-63B rev 3 §7.2: a newer `auth_time` is a reauthentication and restarts both
+ * limits; an older one is not a continuation of this session and is refused.
+ */
+export function authTimeChange(live: Pick<Live, 'providerAuthTime'>, verified: VerifiedIdToken, now: number): Renewal['reauthenticated'] {
+  switch (compareAuthTime(live.providerAuthTime, verified.authTime)) {
+    case 'older':
+      throw new SessionError('ID_TOKEN_INVALID', 'the renewed ID token\'s auth_time is older than the session\'s');
+    case 'newer':
+      return { authTime: localTimes(verified, now).authTime, providerAuthTime: verified.authTime };
+    case 'same':
+      return null;
+  }
+}
+
+/** A renewal applied to the session as it is now. */
+export function applyRenewal(live: Live, renewal: Renewal, now: number): Live {
+  const again = renewal.reauthenticated;
+  return {
+    ...live,
+    tokens: renewal.tokens,
+    claims: renewal.claims,
+    sid: renewal.sid ?? live.sid,
+    renewedAt: now,
+    ...(again ? { authTime: again.authTime, providerAuthTime: again.providerAuthTime, lastActivityAt: now } : {}),
+  };
+}
+
+/** A new session from freshly verified tokens. */
+export function sessionFrom(tokens: TokenSet, verified: VerifiedIdToken, now: number, sessionId: string): Live {
+  const { authTime, sessionExpiresAt } = localTimes(verified, now);
+  return { sessionId, tokens, claims: verified.claims, sid: verified.sid, renewedAt: 0, signedInAt: now, authTime, providerAuthTime: verified.authTime, sessionExpiresAt, lastActivityAt: now };
+}
+
+/**
+ * After a silent renewal that had no tokens in hand (a top-level redirect, or a tab that
+ * restored silently): the session of `record` goes on, with its id and its timing (a
+ * renewal is not activity), under the `auth_time` rules.
+ */
+export function continueSession(record: SessionRecord, fresh: Live, verified: VerifiedIdToken, now: number): Live {
+  const continued: Live = { ...fresh, sessionId: record.sessionId, signedInAt: record.signedInAt, authTime: record.authTime, providerAuthTime: record.providerAuthTime, lastActivityAt: record.lastActivityAt, renewedAt: now };
+  const again = authTimeChange(continued, verified, now);
+  return again ? applyRenewal(continued, { tokens: fresh.tokens, claims: fresh.claims, sid: fresh.sid, reauthenticated: again }, now) : continued;
+}
+
+/** What the flows need from the session. */
+export interface FlowContext {
+  readonly port: OidcPort;
+  readonly verifier: Verifier;
+  readonly settings: Settings;
+  readonly now: () => number;
+  /** The provider's end-session endpoint, or null. */
+  readonly endSession: string | null;
+  /** The shared record, if it is of session `sessionId`, active and inside its limits now; else null. */
+  readonly liveRecord: (sessionId: string) => Promise<SessionRecord | null>;
+}
+
+/**
+ * Renews `live`: with the refresh token when the provider issued one (a refresh that
+ * fails is not retried another way: the provider refused the grant), else in a hidden
+ * iframe with `prompt=none`. When the iframe fails because the provider's cookie does not
+ * reach it (third-party cookies blocked) or it does not answer, a visible tab falls back
+ * to a top-level `prompt=none` redirect that comes back to the same session: then this
+ * resolves with `'navigating'`. The new ID token is verified, must be for the same `sub`,
+ * and obeys the `auth_time` rules.
+ */
+export async function renewTokens(live: Live, ctx: FlowContext): Promise<Renewal | 'navigating'> {
+  const { port, settings } = ctx;
+  const viaRefreshToken = live.tokens.refreshToken !== null;
+  const maxAgeSec = silentMaxAge(settings);
+  let tokens: TokenSet;
+  try {
+    tokens = viaRefreshToken ? await port.refresh(live.tokens, live.claims) : await port.silent({ ...(maxAgeSec === undefined ? {} : { maxAgeSec }), idTokenHint: live.tokens.idToken });
+  } catch (error) {
+    const fallback = !viaRefreshToken && error instanceof SessionError && (error.code === 'LOGIN_REQUIRED' || error.code === 'NETWORK');
+    if (!fallback || globalThis.document?.visibilityState !== 'visible') throw error;
+    await port.signinRedirect({ returnTo: globalThis.location.href, prompt: 'none', ...(maxAgeSec === undefined ? {} : { maxAgeSec }), renewSessionId: live.sessionId });
+    return 'navigating';
+  }
+  if (tokens.idToken === live.tokens.idToken) return { tokens, claims: live.claims, sid: live.sid, reauthenticated: null };
+  const now = ctx.now();
+  const verified = await ctx.verifier.verify(tokens.idToken, now);
+  if (verified.claims.sub !== live.claims.sub) throw new SessionError('ID_TOKEN_INVALID', 'the renewed ID token is for another user');
+  return { tokens, claims: verified.claims, sid: verified.sid, reauthenticated: authTimeChange(live, verified, now) };
+}
+
+/**
+ * Completes the redirect back from the provider: redeems the code (PKCE), verifies the ID
+ * token, and builds the session; back from a top-level `prompt=none` renewal, the same
+ * session goes on if the record says it is still inside its limits.
+ */
+export async function completeSignin(ctx: FlowContext, url: URL, newId: string): Promise<{ live: Live; returnTo: string | null }> {
+  let result: Awaited<ReturnType<OidcPort['completeSignin']>>;
+  try {
+    result = await ctx.port.completeSignin(url);
+  } finally {
+    // Drop code and state from the address bar whatever happens: they are single-use.
+    globalThis.history.replaceState(globalThis.history.state, '', new URL(url.pathname, url.origin).href);
+  }
+  const now = ctx.now();
+  const verified = await ctx.verifier.verify(result.tokens.idToken, now);
+  const live = sessionFrom(result.tokens, verified, now, newId);
+  if (live.sessionExpiresAt !== null && live.sessionExpiresAt <= now) {
+    // The Broker: services must not create new sessions from the ID token after session_expiry.
+    throw new SessionError('LIMIT_REACHED', 'the provider\'s session_expiry has already passed');
+  }
+  if (!result.renewSessionId) return { live, returnTo: result.returnTo };
+  return { live: await continued(ctx, result.renewSessionId, live, verified, now), returnTo: result.returnTo };
+}
+
+/**
+ * No tab holds the tokens of the record's session: renew silently in a hidden iframe
+ * (`prompt=none`) and go on with the same session, only while the record says it is inside
+ * its limits. No top-level redirect on load.
+ */
+export async function restoreSilently(ctx: FlowContext, sessionId: string): Promise<Live> {
+  const maxAgeSec = silentMaxAge(ctx.settings);
+  const tokens = await ctx.port.silent({ ...(maxAgeSec === undefined ? {} : { maxAgeSec }), idTokenHint: null });
+  const now = ctx.now();
+  const verified = await ctx.verifier.verify(tokens.idToken, now);
+  return continued(ctx, sessionId, sessionFrom(tokens, verified, now, sessionId), verified, now);
+}
+
+async function continued(ctx: FlowContext, sessionId: string, fresh: Live, verified: VerifiedIdToken, now: number): Promise<Live> {
+  const record = await ctx.liveRecord(sessionId);
+  if (!record) throw new SessionError('LOGIN_REQUIRED', 'the session ended before its silent renewal came back');
+  return continueSession(record, fresh, verified, now);
+}
+
+/** Redirects to the authorize endpoint; after a limit, with `prompt=login` (and `max_age=0` where supported). */
+export function signIn(ctx: FlowContext, returnTo: string, prompt: 'none' | 'login' | undefined, reauthRequired: boolean): Promise<void> {
+  const { profile, policy } = ctx.settings;
+  return ctx.port.signinRedirect({ returnTo, ...authorizeExtras(profile, { prompt, reauthRequired, absoluteTimeoutMs: policy.absoluteTimeoutMs }) });
+}
+
+/**
+ * Goes to the provider's end-session endpoint with `id_token_hint` (RP-Initiated Logout
+ * 1.0); without one, or when the provider requires a hint and there is none (the Broker),
+ * to `postLogoutRedirectUri`.
+ */
+export async function signOut(ctx: FlowContext, idTokenHint: string | null): Promise<void> {
+  if (ctx.endSession && (idTokenHint || !ctx.settings.profile.endSessionRequiresIdTokenHint)) await ctx.port.signoutRedirect(idTokenHint);
+  else globalThis.location.assign(ctx.settings.postLogoutRedirectUri);
+}

@@ -1,0 +1,183 @@
+// The protocol chunk, loaded by one dynamic import() when a redirect, callback, renewal or
+// sign-out needs it. The only module that imports oidc-client-ts.
+import { ErrorResponse, ErrorTimeout, OidcClient, WebStorageStateStore, type SigninResponse } from 'oidc-client-ts';
+import type { Clock } from '../clock.js';
+import { SessionError } from '../errors.js';
+import type { Claims, TokenSet } from '../machine.js';
+import { FRAME_MESSAGE_SOURCE, REQUEST_TIMEOUT_MS, STATE_PREFIX } from '../constants.js';
+import type { ProviderMetadata } from '../metadata.js';
+import type { Settings } from '../options.js';
+import type { AuthorizeRequest, OidcPort, SigninResult } from './types.js';
+
+/** How long the hidden iframe of a silent renewal may take. */
+export const SILENT_TIMEOUT_MS = 10_000;
+
+/**
+ * The protocol side: PKCE redirect and callback, refresh, the silent iframe and end-session,
+ * through oidc-client-ts's `OidcClient`. Holds no tokens and no policy; starts nothing.
+ */
+export function createProtocol(settings: Settings, metadata: ProviderMetadata, clock: Clock): OidcPort {
+  const client = new OidcClient({
+    authority: settings.authority,
+    client_id: settings.clientId,
+    redirect_uri: settings.redirectUri,
+    post_logout_redirect_uri: settings.postLogoutRedirectUri,
+    response_type: 'code',
+    scope: settings.scope,
+    // Fetched and checked once by the session (issuer, jwks_uri): not fetched again here.
+    metadata: metadata.raw,
+    stateStore: new WebStorageStateStore({ store: globalThis.sessionStorage, prefix: STATE_PREFIX }),
+    loadUserInfo: false,
+    // Claims are read from the jose-verified token, not from oidc-client-ts's profile.
+    filterProtocolClaims: false,
+    requestTimeoutInSeconds: REQUEST_TIMEOUT_MS / 1000,
+  });
+  const signinArgs = (request: AuthorizeRequest, type: 'si:r' | 'si:s') => ({
+    request_type: type,
+    state: { returnTo: request.returnTo, renewSessionId: request.renewSessionId ?? null },
+    nonce: randomToken(),
+    extraQueryParams: { ...settings.authParams },
+    ...(request.prompt ? { prompt: request.prompt } : {}),
+    ...(request.maxAgeSec !== undefined ? { max_age: request.maxAgeSec } : {}),
+  });
+  const mapError = (error: unknown, message: string, fallback: 'CALLBACK_FAILED' | 'RENEW_FAILED'): SessionError => {
+    if (error instanceof SessionError) return error;
+    if (error instanceof ErrorResponse) {
+      const code = error.error ?? '';
+      const known = settings.profile.loginRequiredErrors.includes(code);
+      return new SessionError(known ? 'LOGIN_REQUIRED' : fallback, `${message}: the provider answered '${code}'${error.error_description ? ` (${error.error_description})` : ''}`, { cause: error });
+    }
+    if (error instanceof ErrorTimeout || (error instanceof Error && (error.name === 'AbortError' || (error instanceof TypeError && /fetch/i.test(error.message))))) {
+      return new SessionError('NETWORK', `${message}: the provider could not be reached`, { cause: error });
+    }
+    return new SessionError(fallback, `${message}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  };
+
+  return {
+    async signinRedirect(request) {
+      let url: string;
+      try {
+        url = (await client.createSigninRequest(signinArgs(request, 'si:r'))).url;
+      } catch (error) {
+        throw new SessionError('NETWORK', 'could not start sign-in', { cause: error });
+      }
+      globalThis.location.assign(url);
+    },
+
+    async completeSignin(url): Promise<SigninResult> {
+      let response: SigninResponse;
+      try {
+        response = await client.processSigninResponse(url.href);
+      } catch (error) {
+        throw mapError(error, 'the sign-in response could not be completed', 'CALLBACK_FAILED');
+      }
+      if (!response.id_token) throw new SessionError('ID_TOKEN_INVALID', 'the token response has no id_token');
+      const state = response.userState as { returnTo?: unknown; renewSessionId?: unknown } | undefined;
+      return {
+        tokens: tokensOf(response, response.id_token),
+        returnTo: typeof state?.returnTo === 'string' ? state.returnTo : null,
+        renewSessionId: typeof state?.renewSessionId === 'string' ? state.renewSessionId : null,
+      };
+    },
+
+    async refresh(tokens: TokenSet, claims: Claims) {
+      if (!tokens.refreshToken) throw new SessionError('RENEW_FAILED', 'there is no refresh token');
+      let response: SigninResponse;
+      try {
+        response = await client.useRefreshToken({
+          // oidc-client-ts's RefreshState, as a plain value: it is read, never kept.
+          state: { refresh_token: tokens.refreshToken, id_token: tokens.idToken, session_state: null, scope: settings.scope, profile: claims as never },
+          timeoutInSeconds: REQUEST_TIMEOUT_MS / 1000,
+        });
+      } catch (error) {
+        throw mapError(error, 'the renewal failed', 'RENEW_FAILED');
+      }
+      // A refresh may omit the ID token; the last one stays the hint for end-session.
+      return tokensOf(response, response.id_token ?? tokens.idToken);
+    },
+
+    async silent({ maxAgeSec, idTokenHint }) {
+      let response: SigninResponse;
+      try {
+        const request = await client.createSigninRequest({
+          ...signinArgs({ returnTo: globalThis.location.href, prompt: 'none', ...(maxAgeSec === undefined ? {} : { maxAgeSec }) }, 'si:s'),
+          // NHS login does not accept id_token_hint on authorize.
+          ...(idTokenHint && settings.profile.idTokenHintOnAuthorize ? { id_token_hint: idTokenHint } : {}),
+        });
+        response = await client.processSigninResponse(await inHiddenFrame(request.url, clock));
+      } catch (error) {
+        throw mapError(error, 'the renewal failed', 'RENEW_FAILED');
+      }
+      if (!response.id_token) throw new SessionError('ID_TOKEN_INVALID', 'the token response has no id_token');
+      return tokensOf(response, response.id_token);
+    },
+
+    async completeSignout(url) {
+      try {
+        await client.processSignoutResponse(url.href);
+      } catch (error) {
+        throw mapError(error, 'the sign-out response could not be completed', 'CALLBACK_FAILED');
+      }
+    },
+
+    async signoutRedirect(idTokenHint) {
+      const request = await client.createSignoutRequest({
+        ...(idTokenHint ? { id_token_hint: idTokenHint } : {}),
+        // Round-tripped so the return is recognised and its state consumed (RP-Initiated Logout 1.0 §2).
+        state: { signedOut: true },
+        extraQueryParams: {},
+      });
+      globalThis.location.assign(request.url);
+    },
+
+    clearStaleState: () => client.clearStaleState(),
+  };
+}
+
+/**
+ * Loads `url` in a hidden iframe and resolves with the URL the provider sends it back to,
+ * as the SDK started in that frame posts it (same origin only). No inline style: the
+ * `hidden` attribute keeps it out of sight, so a strict CSP holds.
+ */
+function inHiddenFrame(url: string, clock: Clock): Promise<string> {
+  const doc = globalThis.document;
+  const frame = doc.createElement('iframe');
+  frame.hidden = true;
+  frame.title = 'silent sign-in';
+  return new Promise<string>((resolve, reject) => {
+    const timer = clock.setTimeout(() => done(new ErrorTimeout('the silent sign-in frame did not answer in time')), SILENT_TIMEOUT_MS);
+    const onMessage = (event: MessageEvent) => {
+      const data = event.data as { source?: unknown; url?: unknown } | null;
+      if (event.source !== frame.contentWindow || event.origin !== globalThis.location.origin) return;
+      if (data?.source !== FRAME_MESSAGE_SOURCE || typeof data.url !== 'string') return;
+      done(null, data.url);
+    };
+    const done = (error: Error | null, answer?: string) => {
+      clock.clearTimeout(timer);
+      globalThis.removeEventListener('message', onMessage);
+      frame.remove();
+      if (error) reject(error);
+      else resolve(answer as string);
+    };
+    globalThis.addEventListener('message', onMessage);
+    doc.body.append(frame);
+    frame.src = url;
+  });
+}
+
+function tokensOf(response: SigninResponse, idToken: string): TokenSet {
+  return {
+    idToken,
+    accessToken: response.access_token,
+    refreshToken: response.refresh_token ?? null,
+    accessTokenExpiresAt: typeof response.expires_at === 'number' ? response.expires_at * 1000 : null,
+  };
+}
+
+function randomToken(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export { applyRenewal, completeSignin, renewTokens, restoreSilently, signIn, signOut } from './flows.js';
+export type { FlowContext, Renewal } from './flows.js';

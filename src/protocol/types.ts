@@ -1,0 +1,39 @@
+// Types of the protocol layer. Eager code imports them with `import type` only (erased),
+// so the lazy chunk in this folder stays lazy.
+import type { Claims, TokenSet } from '../machine.js';
+
+/** Parameters of one authorize request. */
+export interface AuthorizeRequest {
+  /** Same-origin URL to land on after the callback. */
+  readonly returnTo: string;
+  readonly prompt?: 'none' | 'login';
+  readonly maxAgeSec?: number;
+  /** Set when this redirect is a silent renewal of that session (the iframe could not do it). */
+  readonly renewSessionId?: string;
+}
+
+/** A completed sign-in response. The ID token is NOT verified here. */
+export interface SigninResult {
+  readonly tokens: TokenSet;
+  readonly returnTo: string | null;
+  /** The session this response renews, when it came back from a silent renewal redirect. */
+  readonly renewSessionId: string | null;
+}
+
+/** The protocol operations the session needs; `createProtocol` in this folder is the real one. */
+export interface OidcPort {
+  /** Navigates to the authorize endpoint (PKCE S256, state, nonce). */
+  signinRedirect(request: AuthorizeRequest): Promise<void>;
+  /** Completes the code exchange of a redirect back from the provider. */
+  completeSignin(url: URL): Promise<SigninResult>;
+  /** Renews with the refresh token. The new ID token (if any) is NOT verified here. */
+  refresh(tokens: TokenSet, claims: Claims): Promise<TokenSet>;
+  /** Renews in a hidden iframe with `prompt=none`; needs no tokens in hand. */
+  silent(request: { readonly maxAgeSec?: number; readonly idTokenHint: string | null }): Promise<TokenSet>;
+  /** Consumes the state of a return from end-session. */
+  completeSignout(url: URL): Promise<void>;
+  /** Navigates to end-session with `id_token_hint`, `post_logout_redirect_uri` and `state`. */
+  signoutRedirect(idTokenHint: string | null): Promise<void>;
+  /** Removes expired PKCE/state entries left by abandoned sign-ins. */
+  clearStaleState(): Promise<void>;
+}

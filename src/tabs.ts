@@ -1,0 +1,91 @@
+import { mergeActivity, type Envelope, type SessionHandover, type SessionTiming, type TabMessage } from './channel.js';
+import { isLive, type Action, type Claims, type Live, type State, type TokenSet } from './machine.js';
+import type { SessionPolicy } from './policy.js';
+import { liveRecord } from './store.js';
+
+/** How long a new tab waits for a live tab to hand over the session. */
+export const TOKEN_REQUEST_TIMEOUT_MS = 1_000;
+/** Tokens renewed this recently are shared again rather than renewed again. */
+export const RENEW_DEDUPE_MS = 5_000;
+
+/** A live session as one tab hands it to another. */
+export function handoverOf(live: Live): SessionHandover {
+  const { sessionId, tokens, claims, signedInAt, authTime, providerAuthTime, sessionExpiresAt, lastActivityAt } = live;
+  return { sessionId, tokens, claims, timing: { signedInAt, authTime, providerAuthTime, sessionExpiresAt, lastActivityAt } };
+}
+
+/**
+ * The timing under which a handed-over session may be taken, or null. The shared record
+ * is the truth: it must be this session, active and inside its limits, and its timing wins
+ * over the message's (the newest activity of the two counts). Without a shared record
+ * (IndexedDB unavailable) the handing tab's timing is all there is.
+ */
+export function adoptableTiming(handover: SessionHandover, stored: unknown, shared: boolean, now: number, policy: SessionPolicy): SessionTiming | null {
+  if (!shared) return handover.timing;
+  const record = liveRecord(stored, now, policy, handover.sessionId);
+  return record && { ...record, lastActivityAt: mergeActivity(record.lastActivityAt, handover.timing.lastActivityAt) };
+}
+
+/** What tab messages may ask of the session. */
+export interface TabsHost {
+  state(): State;
+  now(): number;
+  /** Looks at the clock (and pending input) first, so a message never acts on a stale state. */
+  look(): void;
+  dispatch(action: Action): void;
+  post(message: TabMessage): void;
+  /** Takes over a session another tab signed in to. */
+  adopt(handover: SessionHandover): void;
+  /** Takes tokens another tab renewed. */
+  tookRenewal(tokens: TokenSet, claims: Claims): void;
+  /** Whether this tab renews for the others now (it leads and is not renewing already). */
+  leadsRenewal(): boolean;
+  renew(): void;
+  /** Another tab signed out of this session. */
+  signedOut(): void;
+}
+
+/**
+ * What another tab says. Messages can end a session or add activity; they never extend a
+ * deadline. Messages about another session are ignored.
+ */
+export function onTabMessage(m: Envelope, host: TabsHost): void {
+  if (m.type === 'token-offer' || m.type === 'renew-failed') return; // answers, taken by the request that asked
+  if (m.type === 'signed-in') {
+    const state = host.state();
+    if (!('live' in state) || state.live.sessionId !== m.sessionId || !isLive(state)) host.adopt(m);
+    return;
+  }
+  host.look();
+  const state = host.state();
+  if (!('live' in state) || state.live.sessionId !== m.sessionId) return;
+  if (m.type === 'signed-out') {
+    // Also ends a tab that had expired and waits to reauthenticate: the user chose to leave.
+    host.signedOut();
+    return;
+  }
+  if (!isLive(state)) return;
+  const { live } = state;
+  const now = host.now();
+  switch (m.type) {
+    case 'activity':
+    case 'warning-dismissed':
+      host.dispatch({ type: 'activity', at: m.at, now, stay: m.type === 'warning-dismissed', remote: true });
+      break;
+    case 'expired':
+      host.dispatch({ type: 'expire', reason: m.reason, now, remote: true });
+      break;
+    case 'token-request':
+      host.post({ type: 'token-offer', requestId: m.requestId, ...handoverOf(live) });
+      break;
+    case 'renewed':
+      host.tookRenewal(m.tokens, m.claims);
+      break;
+    case 'renew-request':
+      if (!host.leadsRenewal()) break; // a renewal in flight shares its result
+      // Renewed a moment ago and this request crossed it: share, do not renew again.
+      if (now - live.renewedAt < RENEW_DEDUPE_MS) host.post({ type: 'renewed', sessionId: live.sessionId, tokens: live.tokens, claims: live.claims });
+      else host.renew();
+      break;
+  }
+}
