@@ -102,18 +102,26 @@ export function reduce(state: State, action: Action, policy: SessionPolicy): Sta
   switch (action.type) {
     case 'look':
       return settle(state, judge(live, action.now, policy));
-    case 'update':
-      return action.live.sessionId === live.sessionId ? settle(state, judge(action.live, action.now, policy)) : state;
-    case 'expire':
-      return ended(live, decide(live, action.now, policy), action.reason);
+    case 'update': {
+      // A renewal never moves activity back.
+      const next = { ...action.live, lastActivityAt: Math.max(action.live.lastActivityAt, live.lastActivityAt) };
+      return action.live.sessionId === live.sessionId ? settle(state, judge(next, action.now, policy)) : state;
+    }
+    case 'expire': {
+      // Another tab saw the deadline pass: it has passed here too, whatever this tab last computed.
+      const d = decide(live, action.now, policy);
+      return ended(live, { ...d, phase: 'expired', expiresAt: Math.min(d.expiresAt, action.now) }, action.reason);
+    }
     case 'activity': {
       // Input counts if the session was active when it happened; "Stay signed in" also
-      // counts during a warning. Neither can revive a session past its deadline.
+      // counts during a warning. Neither can revive a session past its deadline, and input
+      // is never later than now (fail closed: a timestamp ahead of the clock extends nothing).
       const now = judge(live, action.now, policy);
       if (now.status === 'expired') return now;
-      const phaseAt = decide(live, action.at, policy).phase;
-      const counts = action.at > live.lastActivityAt && (action.stay ? phaseAt !== 'expired' : phaseAt === 'active');
-      return settle(state, counts ? judge({ ...live, lastActivityAt: action.at }, action.now, policy) : now);
+      const at = Math.min(action.at, action.now);
+      const phaseAt = decide(live, at, policy).phase;
+      const counts = at > live.lastActivityAt && (action.stay ? phaseAt !== 'expired' : phaseAt === 'active');
+      return settle(state, counts ? judge({ ...live, lastActivityAt: at }, action.now, policy) : now);
     }
   }
 }
@@ -202,13 +210,16 @@ export function eventsOf(prev: State, next: State, now: number): SessionEvent[] 
     if (same && next.live.lastActivityAt > before.live.lastActivityAt) events.push(['activity', { at: next.live.lastActivityAt }]);
     if (same && isLive(next) && next.live.tokens !== before.live.tokens) events.push(['renewed', { accessTokenExpiresAt: next.live.tokens.accessTokenExpiresAt }]);
     const was = same ? before.status : null;
-    if (next.status === 'warning' && was !== 'warning') {
+    // A warning of another limit (idle turned into the cap) is a new warning.
+    const newReason = was === 'warning' && before!.decision.reason !== next.decision.reason;
+    if (next.status === 'warning' && (was !== 'warning' || newReason)) {
       const d = next.decision;
       events.push(['warning', { expiresAt: d.expiresAt, reason: d.reason as LimitReason, msLeft: d.expiresAt - now }]);
     }
     if (next.status === 'expired' && was !== 'expired') events.push(['expired', { reason: next.reason }]);
   } else if (before && next.status === 'signed-out') {
-    events.push(['signed-out', { reason: (next.reason ?? 'signed_out') as SignedOutReason }]);
+    const { reason } = next;
+    events.push(['signed-out', { reason: reason === 'remote_logout' || reason === 'error' ? reason : 'signed_out' }]);
   }
   return events;
 }

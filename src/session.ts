@@ -125,6 +125,8 @@ class SessionImpl implements Session {
   #snapshot: SessionSnapshot = snapshotOf(LOADING);
   #run: Run | null = null;
   #starting: Promise<SessionSnapshot> | null = null;
+  /** Aborted by stop(): ends the start() in flight. */
+  #abort: AbortController | null = null;
   /** A redirect callback in progress; survives `stop()`, since its code can be redeemed once only. */
   #callback: Promise<CallbackResult> | null = null;
   /** The live session when `stop()` was called: `start()` takes it up again if the record agrees. */
@@ -226,30 +228,32 @@ class SessionImpl implements Session {
   // ---- lifecycle ----
 
   start(): Promise<SessionSnapshot> {
-    this.#starting ??= this.#start();
+    if (!this.#starting) {
+      // Made here, synchronously: a stop() right after start() must reach it.
+      this.#abort = new AbortController();
+      this.#starting = this.#start(this.#abort);
+    }
     return this.#starting;
   }
 
-  async #start(): Promise<SessionSnapshot> {
+  async #start(abort: AbortController): Promise<SessionSnapshot> {
     const url = new URL(globalThis.location.href);
     if (globalThis.parent !== globalThis.window && isSigninResponse(url, this.#settings.redirectUri)) {
       // The hidden iframe of a silent renewal: hand the response to the parent and stop.
       notifyParent(url.href);
       return this.#snapshot;
     }
-    const abort = new AbortController();
     const stopGuard = () => {
       if (abort.signal.aborted) throw STOPPED;
     };
     try {
       const channel = await openChannel(`oidc-session-guard|${this.#key}`, { now: this.#now, clock: this.#settings.clock, transports: this.#deps.transports });
-      if (abort.signal.aborted || this.#run) {
+      if (abort.signal.aborted) {
         channel.close();
         return this.#snapshot;
       }
       const run: Run = { abort, store: this.#deps.store ?? createIdbStore(this.#key), channel, tracking: null, cancelExpiry: () => undefined };
       this.#run = run;
-      // stop() before the channel opened: the run is ended as soon as it exists.
       channel.onMessage((message) => onTabMessage(message, this.#tabsHost(run)));
       await this.#open(run, url, stopGuard);
     } catch (error) {
@@ -384,8 +388,9 @@ class SessionImpl implements Session {
     const state = this.#state;
     this.#held = isLive(state) ? state.live : this.#held;
     this.#starting = null;
+    this.#abort?.abort();
+    this.#abort = null;
     if (run) {
-      run.abort.abort();
       this.#dispatch({ type: 'stop' });
       run.cancelExpiry();
       run.channel.close();

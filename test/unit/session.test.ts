@@ -5,13 +5,14 @@ import type { Claims, TokenSet } from '../../src/machine.js';
 import type { SessionOptions } from '../../src/options.js';
 import { createSessionWith, type Session, type SessionEvents } from '../../src/session.js';
 import { createMemoryStore, type RecordStore } from '../../src/store.js';
-import { claimsAt, CLIENT_ID, fakeOidc, FakeClock, HOUR, ISSUER, makeKeys, MIN, tabDeps, userInput, watchListeners, type Keys } from './support.js';
+import { claimsAt, CLIENT_ID, fakeOidc, FakeClock, HOUR, ISSUER, makeKeys, MIN, tabDeps, userInput, watchChannels, watchListeners, type Keys } from './support.js';
 
 const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
 let keys: Keys;
 let clock: FakeClock;
 let session: Session | null = null;
 let listeners: { open(): number };
+let channels: { open(): number };
 
 beforeAll(async () => {
   keys = await makeKeys();
@@ -20,6 +21,7 @@ beforeAll(async () => {
 beforeEach(() => {
   clock = new FakeClock(T0);
   listeners = watchListeners();
+  channels = watchChannels();
   history.replaceState(null, '', '/callback?code=abc&state=xyz');
   Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
 });
@@ -27,9 +29,10 @@ beforeEach(() => {
 afterEach(() => {
   session?.stop();
   session = null;
-  // After each test: no listener or timer left.
+  // After each test: no listener, timer or channel left.
   expect(clock.pendingTimers).toBe(0);
   expect(listeners.open()).toBe(0);
+  expect(channels.open()).toBe(0);
 });
 
 interface Started {

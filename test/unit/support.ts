@@ -158,3 +158,34 @@ export function userInput(type = 'keydown'): void {
   Object.defineProperty(event, 'isTrusted', { value: true });
   window.dispatchEvent(event);
 }
+
+/** Counts native BroadcastChannels opened and not closed, to check none is left. */
+export function watchChannels(): { open(): number } {
+  const Native = globalThis.BroadcastChannel;
+  let open = 0;
+  class Counted extends Native {
+    #closed = false;
+    constructor(name: string) {
+      super(name);
+      open += 1;
+    }
+    override close(): void {
+      if (!this.#closed) open -= 1;
+      this.#closed = true;
+      super.close();
+    }
+  }
+  vi.stubGlobal('BroadcastChannel', Counted);
+  return { open: () => open };
+}
+
+/** A promise with its resolve and reject in hand. */
+export function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

@@ -5,12 +5,14 @@
 import { afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createSessionWith, TOKEN_REQUEST_TIMEOUT_MS, type Session } from '../../src/session.js';
 import { createMemoryStore, type RecordStore } from '../../src/store.js';
-import { claimsAt, CLIENT_ID, fakeOidc, FakeClock, ISSUER, makeKeys, MIN, tabDeps, type Keys } from './support.js';
+import { claimsAt, CLIENT_ID, fakeOidc, FakeClock, ISSUER, makeKeys, MIN, tabDeps, watchChannels, watchListeners, type Keys } from './support.js';
 
 const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
 let keys: Keys;
 let clock: FakeClock;
 let store: RecordStore;
+let listeners: { open(): number };
+let channels: { open(): number };
 const sessions: Session[] = [];
 
 beforeAll(async () => {
@@ -20,12 +22,17 @@ beforeAll(async () => {
 beforeEach(() => {
   clock = new FakeClock(T0);
   store = createMemoryStore();
+  listeners = watchListeners();
+  channels = watchChannels();
   Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
 });
 
 afterEach(() => {
   for (const s of sessions.splice(0)) s.stop();
+  // After stop(): no listener, timer or channel left.
   expect(clock.pendingTimers).toBe(0);
+  expect(listeners.open()).toBe(0);
+  expect(channels.open()).toBe(0);
 });
 
 // A BroadcastChannel message arrives a few milliseconds of real time after it is posted.

@@ -1,0 +1,215 @@
+// @vitest-environment happy-dom
+// The lifecycle: start() and stop() in any order, start() again after stop(), bound methods,
+// and the defects the old single-class session had (each test here failed on it). Two
+// sessions in one page stand for two tabs over Node's native BroadcastChannel; the
+// provider is a stand-in (test/unit/support.ts).
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SessionError } from '../../src/errors.js';
+import { createSessionWith, TOKEN_REQUEST_TIMEOUT_MS, type Session } from '../../src/session.js';
+import { createMemoryStore, type RecordStore } from '../../src/store.js';
+import { claimsAt, CLIENT_ID, deferred, fakeOidc, FakeClock, HOUR, ISSUER, makeKeys, MIN, tabDeps, userInput, watchChannels, watchListeners, type Keys } from './support.js';
+
+const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
+const CHANNEL = `oidc-session-guard|${ISSUER}|${CLIENT_ID}`;
+let keys: Keys;
+let clock: FakeClock;
+let store: RecordStore;
+let listeners: { open(): number };
+let channels: { open(): number };
+const sessions: Session[] = [];
+
+beforeAll(async () => {
+  keys = await makeKeys();
+});
+
+beforeEach(() => {
+  clock = new FakeClock(T0);
+  store = createMemoryStore();
+  listeners = watchListeners();
+  channels = watchChannels();
+  Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+  history.replaceState(null, '', '/');
+});
+
+afterEach(() => {
+  for (const s of sessions.splice(0)) s.stop();
+  // After stop(): no listener, timer or channel left.
+  expect(clock.pendingTimers).toBe(0);
+  expect(listeners.open()).toBe(0);
+  expect(channels.open()).toBe(0);
+});
+
+// A BroadcastChannel message arrives a few milliseconds of real time after it is posted.
+const delivered = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+function tab(leader: boolean, oidc = fakeOidc('unused'), shared = true) {
+  const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired: 'reauthenticate' },
+    // The memory store stands for the one IndexedDB record the tabs share.
+    { ...oidc.deps, keys: keys.keys, store: shared ? { ...store, kind: 'indexeddb' } : store, ...tabDeps(leader) });
+  sessions.push(s);
+  return { session: s, oidc };
+}
+
+async function signedInTab(claims = claimsAt(T0)) {
+  history.replaceState(null, '', '/callback?code=abc&state=xyz');
+  const first = tab(true, fakeOidc(await keys.sign(claims)));
+  await first.session.start();
+  history.replaceState(null, '', '/');
+  return first;
+}
+
+/** Collects what the tabs say to each other. */
+function overhear() {
+  const heard: { type: string }[] = [];
+  const ear = new BroadcastChannel(CHANNEL);
+  ear.onmessage = (event) => heard.push(event.data as { type: string });
+  return { heard, close: () => ear.close() };
+}
+
+describe('stop() while start() is in flight', () => {
+  it('stops a start() waiting for another tab: nothing is tracked afterwards, even when the answer comes', async () => {
+    const first = await signedInTab();
+    const second = tab(false);
+    const started = second.session.start();
+    second.session.stop();
+    await delivered(); // the live tab answers the request that was already sent
+    await expect(started).resolves.toMatchObject({ status: 'loading' });
+    expect(second.session.getSnapshot().status).toBe('loading');
+    first.session.stop();
+    // Only the second tab could be left: a watchdog past 30 minutes would redirect the page.
+    clock.advance(31 * MIN);
+    expect(second.oidc.authorize).toEqual([]);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('stops a start() restoring silently: the late tokens are not taken', async () => {
+    await signedInTab().then((first) => first.session.stop());
+    const silent = deferred<Awaited<ReturnType<import('../../src/protocol/types.js').OidcPort['silent']>>>();
+    const oidc = fakeOidc('unused');
+    oidc.deps.protocol.silent = () => silent.promise;
+    const second = tab(false, oidc);
+    const started = second.session.start();
+    await delivered();
+    clock.advance(TOKEN_REQUEST_TIMEOUT_MS); // no tab answers: the silent iframe runs
+    await delivered();
+    second.session.stop();
+    silent.resolve({ idToken: await keys.sign(claimsAt(T0)), accessToken: 'late', refreshToken: null, accessTokenExpiresAt: null });
+    await expect(started).resolves.toMatchObject({ status: 'loading' });
+    await delivered();
+    expect(second.session.getSnapshot().status).toBe('loading');
+    await expect(second.session.getAccessToken()).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
+  });
+});
+
+describe('start() again after stop() (React StrictMode mounts, unmounts and mounts)', () => {
+  it('takes the same session up again, with no new request to the provider', async () => {
+    const { session: s, oidc } = await signedInTab();
+    const before = s.getSnapshot();
+    s.stop();
+    expect(s.getSnapshot().status).toBe('loading');
+    await s.start();
+    expect(s.getSnapshot()).toMatchObject({ status: 'active', authTime: before.authTime, claims: { sub: 'alice' } });
+    await expect(s.getAccessToken()).resolves.toBe('access-token');
+    expect(oidc.refreshes).toEqual([]);
+    // And it enforces the limits again.
+    clock.advance(30 * MIN);
+    expect(s.getSnapshot()).toMatchObject({ status: 'expired', reason: 'idle' });
+  });
+
+  it('on the callback page, start(), stop(), start() redeems the code once and signs in', async () => {
+    history.replaceState(null, '', '/callback?code=abc&state=xyz');
+    const oidc = fakeOidc(await keys.sign(claimsAt(T0)));
+    let redeemed = 0;
+    const complete = oidc.deps.protocol.completeSignin;
+    oidc.deps.protocol.completeSignin = (url) => {
+      redeemed += 1;
+      return complete(url);
+    };
+    const { session: s } = tab(true, oidc);
+    const first = s.start();
+    s.stop();
+    const second = s.start();
+    await expect(first).resolves.toMatchObject({ status: 'loading' });
+    await expect(second).resolves.toMatchObject({ status: 'active' });
+    expect(redeemed).toBe(1);
+  });
+
+  it('keeps the app\'s own listeners across stop() and start()', async () => {
+    const { session: s } = await signedInTab();
+    const statuses: string[] = [];
+    s.subscribe((snapshot) => statuses.push(snapshot.status));
+    s.stop();
+    await s.start();
+    expect(statuses).toEqual(['loading', 'active']);
+  });
+});
+
+describe('a warning of a cap that cannot be extended', () => {
+  it('fires warning once however often staySignedIn() is refused, and tells no tab it was dismissed', async () => {
+    const expiry = Math.floor((T0 + HOUR) / 1000);
+    const { session: s } = await signedInTab(claimsAt(T0, { session_expiry: expiry }));
+    const warnings: unknown[] = [];
+    s.on('warning', (payload) => warnings.push(payload));
+    const ear = overhear();
+    for (let minute = 1; minute <= 59; minute += 1) {
+      clock.advance(MIN);
+      userInput();
+    }
+    expect(s.getSnapshot()).toMatchObject({ status: 'warning', reason: 'session_expiry' });
+    for (let i = 0; i < 3; i += 1) await expect(s.staySignedIn()).rejects.toBeInstanceOf(SessionError);
+    await delivered();
+    ear.close();
+    expect(warnings).toHaveLength(1);
+    expect(ear.heard.filter((m) => m.type === 'warning-dismissed')).toEqual([]);
+  });
+});
+
+describe('signIn() before start()', () => {
+  it('obeys the record: after an idle expiry, a new page that signs in first sends prompt=login and max_age=0', async () => {
+    const { session: first } = await signedInTab();
+    clock.advance(30 * MIN);
+    expect(first.getSnapshot().status).toBe('expired');
+    first.stop();
+    const page = tab(true);
+    await page.session.signIn();
+    expect(page.oidc.authorize[0]).toMatchObject({ prompt: 'login', maxAgeSec: 0 });
+    await expect(page.session.signIn({ prompt: 'none' })).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
+  });
+});
+
+describe('bound methods', () => {
+  it('every public method works when taken off the session', async () => {
+    const { session: s } = await signedInTab();
+    const { getSnapshot, subscribe, on, staySignedIn, getAccessToken, signIn, stop } = s;
+    expect(getSnapshot().status).toBe('active');
+    const off = subscribe(() => undefined);
+    const offWarning = on('warning', () => undefined);
+    off();
+    offWarning();
+    await expect(getAccessToken()).resolves.toBe('access-token');
+    await expect(staySignedIn()).resolves.toBeUndefined();
+    await expect(signIn({ returnTo: 'https://evil.example/' })).rejects.toMatchObject({ code: 'REDIRECT_REFUSED' });
+    stop();
+    expect(getSnapshot().status).toBe('loading');
+  });
+});
+
+describe('a tab that had expired, when another tab signs out', () => {
+  it('ends as signed out and does not redirect to the provider when it becomes visible', async () => {
+    const first = await signedInTab();
+    const second = tab(false);
+    const started = second.session.start();
+    await delivered();
+    await started;
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    clock.advance(30 * MIN);
+    expect(second.session.getSnapshot().status).toBe('expired');
+    await first.session.signOut();
+    await delivered();
+    Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+    await delivered();
+    expect(second.session.getSnapshot()).toMatchObject({ status: 'signed-out', reason: 'signed_out' });
+    expect(second.oidc.authorize).toEqual([]);
+  });
+});
