@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from './clock.js';
 import type { Unsubscribe } from './emitter.js';
 import type { TokenSet } from './machine.js';
+import { updateAtomically } from './store.js';
 
 /** The version of the message set; messages of another version are dropped. */
 export const CHANNEL_VERSION = 1;
@@ -128,31 +129,21 @@ export interface Transport {
 }
 
 /**
- * The transports, chosen per browser: the native BroadcastChannel and Web Locks where the
- * browser has them (Chrome 54+/69+, Firefox 38+/96+, Safari 15.4+), else the
- * `broadcast-channel` package, loaded only then. Tests may force the fallback.
+ * The transport, chosen per browser: the native BroadcastChannel (Chrome 54+, Firefox 38+,
+ * Safari 15.4+), else the `broadcast-channel` package, loaded only then.
  */
-export interface Transports {
-  open(name: string, onData: (data: unknown) => void): Promise<Transport>;
-  elect(name: string, clock: Clock): Promise<Leadership>;
+export async function openTransport(name: string, onData: (data: unknown) => void): Promise<Transport> {
+  if (typeof globalThis.BroadcastChannel !== 'function') return (await import('./fallback.js')).openFallback(name, onData, undefined);
+  const channel = new BroadcastChannel(name);
+  channel.onmessage = (event) => onData(event.data);
+  return { post: (data) => channel.postMessage(data), close: () => channel.close() };
 }
 
-const hasNative = () => typeof globalThis.BroadcastChannel === 'function';
-const nativeLocks = (): LockManager | undefined => (globalThis.navigator as Navigator | undefined)?.locks;
-
-/** The native transports where they exist, else the lazily loaded fallback. */
-export const defaultTransports: Transports = {
-  async open(name, onData) {
-    if (!hasNative()) return (await import('./fallback.js')).openFallback(name, onData, undefined);
-    const channel = new BroadcastChannel(name);
-    channel.onmessage = (event) => onData(event.data);
-    return { post: (data) => channel.postMessage(data), close: () => channel.close() };
-  },
-  async elect(name, clock) {
-    const locks = nativeLocks();
-    return locks ? lockLeadership(locks, name) : (await import('./fallback.js')).electFallback(name, clock, undefined);
-  },
-};
+/** The renewal leader among the tabs: a Web Lock (Chrome 69+, Firefox 96+, Safari 15.4+), else the fallback's lease. */
+export async function electLeader(name: string, clock: Clock): Promise<Leadership> {
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  return locks ? lockLeadership(locks, name) : (await import('./fallback.js')).leaseLeadership(name, clock, updateAtomically);
+}
 
 /** Messages to and from the other tabs of this app, for one authority and client. */
 export interface TabChannel {
@@ -169,12 +160,12 @@ export interface TabChannel {
 }
 
 /** Opens the channel of `name`: validated, versioned messages over one transport. */
-export async function openChannel(name: string, options: { readonly now: () => number; readonly clock: Clock; readonly transports?: Transports }): Promise<TabChannel> {
+export async function openChannel(name: string, options: { readonly now: () => number; readonly clock: Clock }): Promise<TabChannel> {
   const { now, clock } = options;
   const listeners = new Set<(message: Envelope) => void>();
   const pending = new Set<() => void>();
   let closed = false;
-  const transport = await (options.transports ?? defaultTransports).open(name, (raw) => {
+  const transport = await openTransport(name, (raw) => {
     const message = parseMessage(raw, now());
     if (message && !closed) for (const fn of [...listeners]) fn(message);
   });

@@ -35,8 +35,4 @@ export class Emitter<Events extends object> {
       }
     }
   }
-
-  clear(): void {
-    this.#listeners.clear();
-  }
 }

@@ -1,9 +1,9 @@
-// Loaded only where the browser lacks a native BroadcastChannel or Web Locks (Safari before
-// 15.4): the `broadcast-channel` package's IndexedDB or localStorage transport, and its
-// leader election. The only module that imports it.
-import { BroadcastChannel, createLeaderElection } from 'broadcast-channel';
-import type { Clock } from './clock.js';
-import type { Leadership, Transport, Transports } from './channel.js';
+// Loaded only where the browser lacks a native BroadcastChannel or Web Locks (before
+// Chrome 69, Firefox 96, Safari 15.4). The transport is the `broadcast-channel` package (the
+// only module that imports it); leadership is a lease in the SDK's own IndexedDB database.
+import { BroadcastChannel } from 'broadcast-channel';
+import type { Leadership, Transport } from './channel.js';
+import type { Clock, TimerHandle } from './clock.js';
 
 /** Which `broadcast-channel` method: its own choice (undefined), or the in-process one for tests. */
 export type FallbackKind = 'simulate' | undefined;
@@ -21,39 +21,57 @@ export function openFallback(name: string, onData: (data: unknown) => void, kind
   };
 }
 
-/** How often, and how many times, `decided()` checks an election still under way. */
-const ELECTION_CHECK_MS = 20;
-const ELECTION_CHECKS = 100;
+/** How long a lease lasts, and how often its holder renews it. */
+export const LEASE_MS = 10_000;
+export const LEASE_RENEW_MS = 3_000;
 
-export function electFallback(name: string, clock: Clock, kind: FallbackKind): Leadership {
-  const channel = new BroadcastChannel<unknown>(`${name}:leader`, { ...(kind ? { type: kind } : {}), webWorkerSupport: false });
-  const elector = createLeaderElection(channel);
-  void elector.awaitLeadership().catch(() => undefined);
-  const pause = () => new Promise<void>((resolve) => {
-    clock.setTimeout(resolve, ELECTION_CHECK_MS);
-  });
-  return {
-    isLeader: () => elector.isLeader,
-    async decided() {
-      // Right after a tab starts, its own claim may not be settled yet: wait until this tab
-      // leads, or another tab is seen to lead.
-      for (let i = 0; i < ELECTION_CHECKS && !elector.isDead; i += 1) {
-        if (elector.isLeader) return true;
-        if (await elector.hasLeader()) return elector.isLeader;
-        await pause();
-      }
-      return elector.isLeader;
-    },
-    close: () => {
-      void elector.die().catch(() => undefined).then(() => channel.close());
-    },
-  };
+interface Lease {
+  readonly holder: string;
+  /** Epoch ms, on the machine's clock, which the tabs share. */
+  readonly until: number;
 }
 
-/** Both fallback transports, as one {@link Transports}. */
-export function fallbackTransports(kind: FallbackKind): Transports {
+/** An atomic read-and-rewrite of one key (the eager store's, so this chunk bundles no IndexedDB code). */
+export type LeaseUpdate = (key: string, fn: (old: Lease | undefined) => Lease) => Promise<void>;
+
+/**
+ * Leadership without Web Locks: a lease kept in IndexedDB. Each tab, every
+ * {@link LEASE_RENEW_MS}, takes the lease if it is free, expired or its own, in one
+ * readwrite transaction (IndexedDB runs them one at a time, so two tabs never both take
+ * it). A tab leads only while its own lease is unexpired, so a throttled or frozen leader
+ * stops leading on its own before another takes over. Where IndexedDB is unavailable too,
+ * the tab leads alone.
+ */
+export function leaseLeadership(name: string, clock: Clock, update: LeaseUpdate, tabId: string = globalThis.crypto.randomUUID()): Leadership {
+  let until = 0;
+  let alone = false;
+  let closed = false;
+  let timer: TimerHandle | null = null;
+  const beat = async () => {
+    timer = null;
+    try {
+      await update(`lease|${name}`, (lease) => {
+        const now = clock.now();
+        const mine = !lease || lease.holder === tabId || lease.until <= now;
+        until = mine && !closed ? now + LEASE_MS : 0;
+        return until ? { holder: tabId, until } : (lease as Lease); // not taken: the lease exists and is another tab's
+      });
+    } catch {
+      alone = true;
+    }
+    if (!closed) timer = clock.setTimeout(() => void beat(), LEASE_RENEW_MS);
+  };
+  const first = beat();
+  const isLeader = () => !closed && (alone || clock.now() < until);
   return {
-    open: async (name, onData) => openFallback(name, onData, kind),
-    elect: async (name, clock) => electFallback(name, clock, kind),
+    isLeader,
+    decided: () => first.then(isLeader),
+    close() {
+      closed = true;
+      if (timer !== null) clock.clearTimeout(timer);
+      // Hand the lease on at once rather than when it runs out.
+      if (until) void update(`lease|${name}`, (lease) => (lease?.holder === tabId ? { holder: tabId, until: 0 } : lease ?? { holder: '', until: 0 })).catch(() => undefined);
+      until = 0;
+    },
   };
 }

@@ -1,18 +1,17 @@
 import type { JWTVerifyGetKey } from 'jose';
 import { trackActivity, type ActivityTracker } from './activity.js';
-import { defaultTransports, openChannel, type Leadership, type SessionHandover, type TabChannel, type Transports } from './channel.js';
+import { electLeader, openChannel, type Leadership, type SessionHandover, type TabChannel } from './channel.js';
 import { monotonicTime } from './clock.js';
 import { Emitter, type Unsubscribe } from './emitter.js';
 import { SessionError } from './errors.js';
-import { afterExpiry } from './expiry.js';
-import { eventsOf, isLive, LOADING, reduce, sameSnapshot, snapshotOf, type Action, type Claims, type Live, type SessionEvents, type SessionSnapshot, type State, type TokenSet } from './machine.js';
+import { eventsOf, isLive, LOADING, reduce, sameSnapshot, snapshotOf, type Action, type Claims, type Live, type SessionEvents, type SessionSnapshot, type State, type TokenSet, type WithLive } from './machine.js';
 import type { ProviderMetadata } from './metadata.js';
 import { resolveOptions, type SessionOptions, type Settings } from './options.js';
 import { decide, renewDueAt } from './policy.js';
 import type * as Protocol from './protocol/index.js';
 import type { OidcPort } from './protocol/types.js';
-import { createIdbStore, createMemoryStore, endedRecord, liveRecord, parseRecord, recordOf, type RecordStore, type SessionRecord } from './store.js';
-import { adoptableTiming, handoverOf, onTabMessage, TOKEN_REQUEST_TIMEOUT_MS, type TabsHost } from './tabs.js';
+import { assess, createIdbStore, createMemoryStore, endedRecord, liveRecord, recordOf, type RecordStore, type SessionRecord } from './store.js';
+import { adoptableTiming, handoverOf, onTabMessage, RENEW_DEDUPE_MS, TOKEN_REQUEST_TIMEOUT_MS, type TabsHost } from './tabs.js';
 import { isSigninResponse, isSignoutResponse, notifyParent } from './urls.js';
 import type { Verifier } from './verify.js';
 import { startWatchdog, type Watchdog } from './watchdog.js';
@@ -52,9 +51,6 @@ export interface Session {
   stop(): void;
 }
 
-/** How long a tab waits for the renewing tab (the leader) to share new tokens. */
-export const RENEW_TIMEOUT_MS = 15_000;
-
 /**
  * Creates a session. Validates the options and starts nothing: call `start()`.
  * @throws TypeError naming the bad option.
@@ -75,7 +71,6 @@ export interface SessionDeps {
   readonly metadata?: ProviderMetadata;
   readonly keys?: JWTVerifyGetKey;
   readonly store?: RecordStore;
-  readonly transports?: Transports;
   readonly leadership?: (name: string) => Leadership;
 }
 
@@ -215,14 +210,21 @@ class SessionImpl implements Session {
       this.#reauthRequired = true;
       this.#write(run, endedRecord(now, next.reason));
       if (!(action.type === 'expire' && action.remote)) run.channel.post({ type: 'expired', sessionId: now.sessionId, reason: next.reason });
-      this.#after.push(() => {
-        run.cancelExpiry = afterExpiry(this.#settings.onExpired, `oidc-session-guard|reauth|${this.#key}|${now.sessionId}`, {
-          stillExpired: () => this.#state.status === 'expired' && this.#run === run,
-          reauthenticate: () => this.signIn({ prompt: 'login' }).catch((error: unknown) => this.#emitError(error, 'NETWORK', 'could not redirect to sign-in')),
-          signOut: () => this.signOut().catch((error: unknown) => this.#emitError(error, 'NETWORK', 'sign-out after expiry failed')),
-        });
-      });
+      if (this.#settings.onExpired !== 'none') this.#after.push(() => this.#afterExpiry(run, now.sessionId));
     }
+  }
+
+  /** Carries out `onExpired` (the protocol chunk: it signs in or out); cancelled if the session comes back. */
+  #afterExpiry(run: Run, sessionId: string): void {
+    const stillExpired = () => this.#state.status === 'expired' && this.#run === run;
+    this.#flows().then(({ lib }) => {
+      if (!stillExpired()) return;
+      run.cancelExpiry = lib.afterExpiry(this.#settings.onExpired, `oidc-session-guard|reauth|${this.#key}|${sessionId}`, {
+        stillExpired,
+        reauthenticate: () => this.signIn({ prompt: 'login' }).catch((error: unknown) => this.#emitError(error, 'NETWORK', 'reauthentication')),
+        signOut: () => this.signOut().catch((error: unknown) => this.#emitError(error, 'NETWORK', 'sign-out after expiry')),
+      });
+    }, (error: unknown) => this.#emitError(error, 'NETWORK', 'loading the sign-in code'));
   }
 
   // ---- lifecycle ----
@@ -247,7 +249,7 @@ class SessionImpl implements Session {
       if (abort.signal.aborted) throw STOPPED;
     };
     try {
-      const channel = await openChannel(`oidc-session-guard|${this.#key}`, { now: this.#now, clock: this.#settings.clock, transports: this.#deps.transports });
+      const channel = await openChannel(`oidc-session-guard|${this.#key}`, { now: this.#now, clock: this.#settings.clock });
       if (abort.signal.aborted) {
         channel.close();
         return this.#snapshot;
@@ -281,7 +283,7 @@ class SessionImpl implements Session {
       stopGuard();
       this.#callback = null;
       await this.#begin(run, result.live, stopGuard);
-      if (result.returnTo && this.#isSameOrigin(result.returnTo)) globalThis.history.replaceState(globalThis.history.state, '', result.returnTo);
+      if (result.returnTo) globalThis.history.replaceState(globalThis.history.state, '', result.returnTo);
       return;
     }
     if (isSignoutResponse(url, this.#settings.postLogoutRedirectUri)) {
@@ -298,27 +300,14 @@ class SessionImpl implements Session {
   async #restore(run: Run, stopGuard: () => void): Promise<void> {
     const stored = await this.#read(run);
     stopGuard();
-    const now = this.#now();
-    const record = parseRecord(stored);
-    if (record === 'invalid') {
-      // Fail closed: a record that does not parse ends the session, it never extends it.
-      this.#reauthRequired = true;
-      this.#dispatch({ type: 'signed-out', reason: 'error' });
+    const found = assess(stored, this.#now(), this.#settings.policy);
+    if (!found.live) {
+      this.#reauthRequired = found.reauth;
+      if (found.end) this.#write(run, found.end);
+      this.#dispatch({ type: 'signed-out', reason: found.reason });
       return;
     }
-    if (!record || record.status === 'ended') {
-      this.#reauthRequired = record?.reauthRequired ?? false;
-      this.#dispatch({ type: 'signed-out', reason: !record || record.endedReason === 'signed_out' ? null : record.endedReason });
-      return;
-    }
-    this.#reauthRequired = false;
-    const decision = decide(record, now, this.#settings.policy);
-    if (decision.phase === 'expired') {
-      this.#reauthRequired = true;
-      this.#write(run, { ...record, status: 'ended', endedReason: decision.reason, reauthRequired: true });
-      this.#dispatch({ type: 'signed-out', reason: decision.reason });
-      return;
-    }
+    const record = found.live;
     // Inside its limits, but tokens live in memory only: this tab's own from before stop(),
     // else a live tab's, else a silent renewal.
     const held = this.#held;
@@ -346,7 +335,7 @@ class SessionImpl implements Session {
     } catch (error) {
       stopGuard();
       // The provider session is gone or unreachable from the iframe: the user signs in.
-      if (!(error instanceof SessionError && error.code === 'LOGIN_REQUIRED')) this.#emitError(error, 'RENEW_FAILED', 'silent renewal on start failed');
+      if (!(error instanceof SessionError && error.code === 'LOGIN_REQUIRED')) this.#emitError(error, 'RENEW_FAILED', 'silent renewal on start');
       return false;
     }
     stopGuard();
@@ -390,17 +379,12 @@ class SessionImpl implements Session {
     this.#starting = null;
     this.#abort?.abort();
     this.#abort = null;
+    // Back to loading through the one path: tracking ends, subscribers hear of it.
+    this.#dispatch({ type: 'stop' });
     if (run) {
-      this.#dispatch({ type: 'stop' });
       run.cancelExpiry();
       run.channel.close();
       this.#run = null;
-    }
-    this.#untrack();
-    this.#state = LOADING;
-    if (this.#snapshot.status !== 'loading') {
-      this.#snapshot = snapshotOf(LOADING);
-      this.#changes.emit('change', this.#snapshot);
     }
     if (typeof document !== 'undefined') delete document.documentElement.dataset.sessionStatus;
   }
@@ -411,7 +395,7 @@ class SessionImpl implements Session {
     const win = globalThis as unknown as Window;
     const { clock } = this.#settings;
     const name = `oidc-session-guard|${this.#key}`;
-    const leader = this.#deps.leadership ? Promise.resolve(this.#deps.leadership(name)) : (this.#deps.transports ?? defaultTransports).elect(name, clock);
+    const leader = this.#deps.leadership ? Promise.resolve(this.#deps.leadership(name)) : electLeader(name, clock);
     const abort = new AbortController();
     const tracker = trackActivity({ window: win, clock, now: this.#now, onActivity: () => this.#run?.tracking?.watchdog.poke() });
     const watchdog = startWatchdog({ window: win, clock, look: () => this.#look() });
@@ -480,7 +464,7 @@ class SessionImpl implements Session {
       this.renew()
         .catch((error: unknown) => {
           this.#autoRenew.failedAt = this.#now();
-          this.#emitError(error, 'RENEW_FAILED', 'automatic renewal failed');
+          this.#emitError(error, 'RENEW_FAILED', 'automatic renewal');
         })
         .finally(() => {
           this.#autoRenew.pending = false;
@@ -493,24 +477,9 @@ class SessionImpl implements Session {
   // ---- public methods ----
 
   async signIn(options: SignInOptions = {}): Promise<void> {
-    if (typeof options !== 'object' || options === null) throw new TypeError('"options" of signIn must be an object');
-    const returnTo = options.returnTo ?? globalThis.location.href;
-    if (typeof returnTo !== 'string') throw new TypeError('"returnTo" must be a string');
-    if (!this.#isSameOrigin(returnTo)) {
-      throw new SessionError('REDIRECT_REFUSED', `"returnTo" must be on this app's origin (${this.#settings.origin}); got '${returnTo}'`);
-    }
-    const { prompt } = options;
-    // Every supported provider takes these two (NHS login: empty, none, login).
-    if (prompt !== undefined && prompt !== 'none' && prompt !== 'login') {
-      throw new TypeError(`"prompt" must be 'none' or 'login'; got ${JSON.stringify(prompt)}`);
-    }
     const reauthRequired = await this.#mustReauthenticate();
-    if (reauthRequired && prompt === 'none') {
-      // NIST 800-63B rev3 §7.2: the IdP cookie alone must not revive a session that hit a limit.
-      throw new SessionError('LOGIN_REQUIRED', 'the last session reached a limit: the user must authenticate again');
-    }
     const { lib, ctx } = await this.#flows();
-    await lib.signIn(ctx, new URL(returnTo, this.#settings.origin).href, prompt, reauthRequired);
+    await lib.signIn(ctx, options, reauthRequired);
   }
 
   /**
@@ -521,16 +490,13 @@ class SessionImpl implements Session {
   async #mustReauthenticate(): Promise<boolean> {
     if (this.#reauthRequired) return true;
     if (isLive(this.#state)) return false;
-    let stored: unknown;
     try {
-      stored = await (this.#run?.store ?? this.#deps.store ?? createIdbStore(this.#key)).get();
+      const stored = await (this.#run?.store ?? this.#deps.store ?? createIdbStore(this.#key)).get();
+      const found = assess(stored, this.#now(), this.#settings.policy);
+      return !found.live && found.reauth;
     } catch {
       return false; // no shared record to read: this tab's own knowledge is all there is
     }
-    const record = parseRecord(stored);
-    if (record === undefined) return false;
-    if (record === 'invalid' || record.reauthRequired) return true;
-    return record.status === 'active' && decide(record, this.#now(), this.#settings.policy).phase === 'expired';
   }
 
   async staySignedIn(): Promise<void> {
@@ -540,7 +506,7 @@ class SessionImpl implements Session {
     this.#dispatch({ type: 'activity', at: now, now, stay: true, remote: false });
     const state = this.#state;
     if (state.status === 'warning' && isCap(state.decision.reason)) {
-      throw new SessionError('LIMIT_REACHED', `the session ends at its ${state.decision.reason} limit at ${new Date(state.decision.expiresAt).toISOString()}; only a new sign-in goes further`);
+      throw new SessionError('LIMIT_REACHED', `the session ends at its ${state.decision.reason} limit; only a new sign-in goes further`);
     }
   }
 
@@ -548,49 +514,20 @@ class SessionImpl implements Session {
     // Within the limits only: a renewal never revives a session and never counts as activity.
     const live = this.#liveNow();
     const run = this.#run!;
-    this.#renewing ??= this.#renewOnce(run, live).finally(() => {
+    this.#renewing ??= this.#flows().then(({ lib, ctx }) => lib.renew(ctx, {
+      live,
+      channel: run.channel,
+      leads: async () => (run.tracking ? (await run.tracking.leader).decided() : true),
+      current: () => (this.#holds(live.sessionId) ? (this.#state as WithLive).live : null),
+      commit: async (next) => {
+        await this.#writeNow(run, recordOf(next));
+        this.#idTokenHint = next.tokens.idToken;
+        this.#dispatch({ type: 'update', live: next, now: this.#now() });
+      },
+    })).finally(() => {
       this.#renewing = null;
     });
     return this.#renewing;
-  }
-
-  /** Once the tabs know who renews: this tab, or the leader on its behalf. */
-  async #renewOnce(run: Run, live: Live): Promise<void> {
-    const tracking = run.tracking;
-    const leads = tracking ? await (await tracking.leader).decided() : true;
-    if (!this.#holds(live.sessionId)) throw new SessionError('LOGIN_REQUIRED', 'the session ended before the renewal');
-    return leads ? this.#renewHere(run, live) : this.#renewViaLeader(run, live);
-  }
-
-  /** The leader renews: one request for every tab, its result shared with all. */
-  async #renewHere(run: Run, live: Live): Promise<void> {
-    try {
-      const { lib, ctx } = await this.#flows();
-      const renewal = await lib.renewTokens(live, ctx);
-      if (renewal === 'navigating') return new Promise<void>(() => undefined); // the page is going to the provider
-      const state = this.#state;
-      if (!isLive(state) || state.live.sessionId !== live.sessionId) throw new SessionError('LOGIN_REQUIRED', 'the session ended during the renewal');
-      const next = lib.applyRenewal(state.live, renewal, this.#now());
-      await this.#writeNow(run, recordOf(next));
-      this.#idTokenHint = next.tokens.idToken;
-      this.#dispatch({ type: 'update', live: next, now: this.#now() });
-      run.channel.post({ type: 'renewed', sessionId: next.sessionId, tokens: next.tokens, claims: next.claims });
-    } catch (error) {
-      const failure = error instanceof SessionError ? error : new SessionError('RENEW_FAILED', 'the renewal failed', { cause: error });
-      run.channel.post({ type: 'renew-failed', sessionId: live.sessionId, code: failure.code });
-      throw failure;
-    }
-  }
-
-  /** Another tab is the renewer: ask it, and wait for the tokens it shares. */
-  async #renewViaLeader(run: Run, live: Live): Promise<void> {
-    const { sessionId } = live;
-    const answer = await run.channel.request({ type: 'renew-request', sessionId },
-      (m) => (m.sessionId !== sessionId ? undefined : m.type === 'renewed' ? 'ok' : m.type === 'renew-failed' ? m.code : undefined), RENEW_TIMEOUT_MS);
-    if (answer === 'ok') return;
-    if (!this.#holds(sessionId)) throw new SessionError('LOGIN_REQUIRED', 'the session ended');
-    if (answer === null) throw new SessionError('RENEW_FAILED', 'no tab answered the renewal request in time');
-    throw new SessionError(answer === 'LOGIN_REQUIRED' || answer === 'NETWORK' ? answer : 'RENEW_FAILED', 'the renewing tab failed to renew');
   }
 
   async getAccessToken(): Promise<string> {
@@ -612,7 +549,7 @@ class SessionImpl implements Session {
       const { lib, ctx } = await this.#flows();
       await lib.signOut(ctx, idTokenHint);
     } catch (error) {
-      this.#emitError(error, 'NETWORK', 'could not reach the provider to sign out');
+      this.#emitError(error, 'NETWORK', 'sign-out at the provider');
       globalThis.location.assign(this.#settings.postLogoutRedirectUri);
     }
   }
@@ -630,23 +567,23 @@ class SessionImpl implements Session {
   // ---- what tab messages may do ----
 
   #tabsHost(run: Run): TabsHost {
+    const here = () => this.#run === run;
     return {
-      state: () => this.#state,
-      now: this.#now,
       look: () => {
-        if (this.#run === run) this.#lookNow();
+        if (here()) this.#lookNow();
+        return [this.#state, this.#now()];
       },
-      dispatch: (action) => {
-        if (this.#run === run) this.#dispatch(action);
-      },
+      dispatch: (action) => here() && this.#dispatch(action),
       post: (message) => run.channel.post(message),
       adopt: (handover) => {
-        this.#adopt(run, handover).catch((error: unknown) => this.#emitError(error, 'ID_TOKEN_INVALID', 'could not take over the session of another tab'));
+        this.#adopt(run, handover).catch((error: unknown) => this.#emitError(error, 'ID_TOKEN_INVALID', 'taking over the session of another tab'));
       },
       tookRenewal: (tokens, claims) => this.#tookRenewal(run, tokens, claims),
-      leadsRenewal: () => !this.#renewing && !!run.tracking?.elected?.isLeader(),
-      renew: () => {
-        this.renew().catch(() => undefined);
+      renewFor: (live, now) => {
+        if (this.#renewing || !run.tracking?.elected?.isLeader()) return; // a renewal in flight shares its result
+        // Renewed a moment ago and this request crossed it: share, do not renew again.
+        if (now - live.renewedAt < RENEW_DEDUPE_MS) run.channel.post({ type: 'renewed', sessionId: live.sessionId, tokens: live.tokens, claims: live.claims });
+        else this.renew().catch(() => undefined);
       },
       signedOut: () => {
         const state = this.#state;
@@ -677,13 +614,7 @@ class SessionImpl implements Session {
 
   /** The verification chunk (jose) and the provider's metadata, loaded on first need; keys are cached in it. */
   #loadVerifier(): Promise<{ verifier: Verifier; metadata: ProviderMetadata }> {
-    this.#verifier ??= (async () => {
-      const lib = await import('./verify.js');
-      const { profile, authority, clientId, clock } = this.#settings;
-      const metadata = this.#deps.metadata ?? (await lib.fetchMetadata(authority, clock));
-      const keys = this.#deps.keys ? { keys: this.#deps.keys } : {};
-      return { metadata, verifier: lib.createVerifier({ issuer: authority, audience: clientId, algorithms: profile.idTokenAlgorithms, jwksUri: metadata.jwksUri, clock, ...keys }) };
-    })();
+    this.#verifier ??= import('./verify.js').then((lib) => lib.verifierFor(this.#settings, this.#deps.keys, this.#deps.metadata));
     return this.#retryable(this.#verifier, () => (this.#verifier = null));
   }
 
@@ -693,11 +624,11 @@ class SessionImpl implements Session {
       const [lib, { verifier, metadata }] = await Promise.all([import('./protocol/index.js'), this.#loadVerifier()]);
       const settings = this.#settings;
       const port = this.#deps.protocol ?? lib.createProtocol(settings, metadata, settings.clock);
-      const liveRecordOf = async (sessionId: string) => {
+      const record = async (sessionId: string) => {
         const run = this.#run;
         return run ? liveRecord(await this.#read(run), this.#now(), settings.policy, sessionId) : null;
       };
-      return { lib, ctx: { port, verifier, settings, now: this.#now, endSession: metadata.endSessionEndpoint, liveRecord: liveRecordOf } };
+      return { lib, ctx: { port, verifier, settings, now: this.#now, endSession: metadata.endSessionEndpoint, liveRecord: record } };
     })();
     return this.#retryable(this.#protocol, () => (this.#protocol = null));
   }
@@ -746,15 +677,9 @@ class SessionImpl implements Session {
     return isLive(state) && state.live.sessionId === sessionId;
   }
 
-  #emitError(error: unknown, code: SessionError['code'], message: string): void {
-    this.#events.emit('error', error instanceof SessionError ? error : new SessionError(code, message, { cause: error }));
+  /** Reports a failure of background work (`what`) as an `error` event; a SessionError as it is. */
+  #emitError(error: unknown, code: SessionError['code'], what: string): void {
+    this.#events.emit('error', error instanceof SessionError ? error : new SessionError(code, `${what} failed`, { cause: error }));
   }
 
-  #isSameOrigin(target: string): boolean {
-    try {
-      return new URL(target, this.#settings.origin).origin === this.#settings.origin;
-    } catch {
-      return false;
-    }
-  }
 }

@@ -1,5 +1,5 @@
-import { createStore, get, set, type UseStore } from 'idb-keyval';
-import type { Live } from './machine.js';
+import { createStore, get, set, update, type UseStore } from 'idb-keyval';
+import type { Live, SessionReason } from './machine.js';
 import { decide, type SessionPolicy } from './policy.js';
 
 /**
@@ -34,19 +34,30 @@ export interface RecordStore {
 export const DATABASE_NAME = 'oidc-session-guard';
 const OBJECT_STORE = 'records';
 
+let database: UseStore | null = null;
+
+/** The SDK's own IndexedDB database, opened on first use. */
+function use(): UseStore {
+  if (typeof indexedDB === 'undefined') throw new Error('IndexedDB is not available');
+  database ??= createStore(DATABASE_NAME, OBJECT_STORE);
+  return database;
+}
+
 /** The record in IndexedDB, through idb-keyval, in the SDK's own database. Opens nothing until first used. */
 export function createIdbStore(key: string): RecordStore {
-  let store: UseStore | null = null;
-  const use = (): UseStore => {
-    if (typeof indexedDB === 'undefined') throw new Error('IndexedDB is not available');
-    store ??= createStore(DATABASE_NAME, OBJECT_STORE);
-    return store;
-  };
   return {
     kind: 'indexeddb',
     get: async () => get(key, use()),
     set: async (record) => set(key, record, use()),
   };
+}
+
+/**
+ * Reads and rewrites `key` in one readwrite transaction: IndexedDB runs those one at a
+ * time, so tabs never interleave (the fallback's leadership lease).
+ */
+export async function updateAtomically<T>(key: string, fn: (old: T | undefined) => T): Promise<void> {
+  await update<T>(key, fn, use());
 }
 
 /** The record in this tab's memory: the fallback when IndexedDB is unavailable. */
@@ -65,8 +76,8 @@ const ENDED_REASONS = new Set(['idle', 'absolute', 'session_expiry', 'signed_out
 const isTime = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
 
 /**
- * Reads a stored value as a record. `undefined` means none; anything else that does not
- * parse returns 'invalid' so the caller can fail closed (end the session).
+ * Reads a stored value as a record (its known fields only). `undefined` means none;
+ * anything else that does not parse returns 'invalid' so the caller can fail closed.
  */
 export function parseRecord(value: unknown): SessionRecord | undefined | 'invalid' {
   if (value === undefined) return undefined;
@@ -81,18 +92,29 @@ export function parseRecord(value: unknown): SessionRecord | undefined | 'invali
     && (r.sessionExpiresAt === null || isTime(r.sessionExpiresAt))
     && (r.providerAuthTime === null || isTime(r.providerAuthTime));
   if (!ok) return 'invalid';
-  return {
-    v: 1,
-    sessionId: r.sessionId as string,
-    status: r.status as SessionRecord['status'],
-    endedReason: r.endedReason as SessionRecord['endedReason'],
-    reauthRequired: r.reauthRequired as boolean,
-    signedInAt: r.signedInAt as number,
-    authTime: r.authTime as number,
-    providerAuthTime: r.providerAuthTime as number | null,
-    sessionExpiresAt: r.sessionExpiresAt as number | null,
-    lastActivityAt: r.lastActivityAt as number,
-  };
+  const { sessionId, status, endedReason, reauthRequired, signedInAt, authTime, providerAuthTime, sessionExpiresAt, lastActivityAt } = r as unknown as SessionRecord;
+  return { v: 1, sessionId, status, endedReason, reauthRequired, signedInAt, authTime, providerAuthTime, sessionExpiresAt, lastActivityAt };
+}
+
+/** What the stored record means now. */
+export type Assessment =
+  /** No session, or one that ended: `reason` for the signed-out state; `reauth`, the next sign-in must authenticate; `end`, the record to write (a session past its limits that no tab ended). */
+  | { readonly live: null; readonly reason: SessionReason; readonly reauth: boolean; readonly end: SessionRecord | null }
+  | { readonly live: SessionRecord };
+
+/**
+ * Judges a stored value at `now`: none, ended, past its limits while no tab looked (ended
+ * now, and the next sign-in must authenticate again), or live. Fails closed: a record
+ * that does not parse ends the session (reason `'error'`) and requires authentication.
+ */
+export function assess(value: unknown, now: number, policy: SessionPolicy): Assessment {
+  const record = parseRecord(value);
+  if (record === 'invalid') return { live: null, reason: 'error', reauth: true, end: null };
+  if (!record) return { live: null, reason: null, reauth: false, end: null };
+  if (record.status === 'ended') return { live: null, reason: record.endedReason === 'signed_out' ? null : record.endedReason, reauth: record.reauthRequired, end: null };
+  const d = decide(record, now, policy);
+  if (d.phase !== 'expired') return { live: record };
+  return { live: null, reason: d.reason, reauth: true, end: { ...record, status: 'ended', endedReason: d.reason, reauthRequired: true } };
 }
 
 /** The record of a live session: timing only, never a token. */
@@ -118,13 +140,11 @@ export function endedRecord(live: Live, reason: NonNullable<SessionRecord['ended
 }
 
 /**
- * The stored value as a record of a session that is active and inside its limits at
- * `now` (and is `sessionId`, when given); null otherwise. The one check every path that
- * trusts the record makes.
+ * The stored value as the record of session `sessionId` if that session is active and
+ * inside its limits at `now`; null otherwise. The one check every path that trusts the
+ * record makes.
  */
-export function liveRecord(value: unknown, now: number, policy: SessionPolicy, sessionId?: string): SessionRecord | null {
-  const record = parseRecord(value);
-  if (!record || record === 'invalid' || record.status !== 'active') return null;
-  if (sessionId !== undefined && record.sessionId !== sessionId) return null;
-  return decide(record, now, policy).phase === 'expired' ? null : record;
+export function liveRecord(value: unknown, now: number, policy: SessionPolicy, sessionId: string): SessionRecord | null {
+  const { live } = assess(value, now, policy) as { live: SessionRecord | null };
+  return live?.sessionId === sessionId ? live : null;
 }

@@ -28,19 +28,16 @@ export function adoptableTiming(handover: SessionHandover, stored: unknown, shar
 
 /** What tab messages may ask of the session. */
 export interface TabsHost {
-  state(): State;
-  now(): number;
-  /** Looks at the clock (and pending input) first, so a message never acts on a stale state. */
-  look(): void;
+  /** Looks at the clock (and pending input) first, so a message never acts on a stale state; returns the state and its time. */
+  look(): readonly [State, number];
   dispatch(action: Action): void;
   post(message: TabMessage): void;
   /** Takes over a session another tab signed in to. */
   adopt(handover: SessionHandover): void;
   /** Takes tokens another tab renewed. */
   tookRenewal(tokens: TokenSet, claims: Claims): void;
-  /** Whether this tab renews for the others now (it leads and is not renewing already). */
-  leadsRenewal(): boolean;
-  renew(): void;
+  /** A follower asks for a renewal: the leader renews, unless it is renewing already. */
+  renewFor(live: Live, now: number): void;
   /** Another tab signed out of this session. */
   signedOut(): void;
 }
@@ -51,14 +48,13 @@ export interface TabsHost {
  */
 export function onTabMessage(m: Envelope, host: TabsHost): void {
   if (m.type === 'token-offer' || m.type === 'renew-failed') return; // answers, taken by the request that asked
+  const [state, now] = host.look();
+  const mine = 'live' in state && state.live.sessionId === m.sessionId;
   if (m.type === 'signed-in') {
-    const state = host.state();
-    if (!('live' in state) || state.live.sessionId !== m.sessionId || !isLive(state)) host.adopt(m);
+    if (!mine || !isLive(state)) host.adopt(m);
     return;
   }
-  host.look();
-  const state = host.state();
-  if (!('live' in state) || state.live.sessionId !== m.sessionId) return;
+  if (!mine) return;
   if (m.type === 'signed-out') {
     // Also ends a tab that had expired and waits to reauthenticate: the user chose to leave.
     host.signedOut();
@@ -66,7 +62,6 @@ export function onTabMessage(m: Envelope, host: TabsHost): void {
   }
   if (!isLive(state)) return;
   const { live } = state;
-  const now = host.now();
   switch (m.type) {
     case 'activity':
     case 'warning-dismissed':
@@ -82,10 +77,7 @@ export function onTabMessage(m: Envelope, host: TabsHost): void {
       host.tookRenewal(m.tokens, m.claims);
       break;
     case 'renew-request':
-      if (!host.leadsRenewal()) break; // a renewal in flight shares its result
-      // Renewed a moment ago and this request crossed it: share, do not renew again.
-      if (now - live.renewedAt < RENEW_DEDUPE_MS) host.post({ type: 'renewed', sessionId: live.sessionId, tokens: live.tokens, claims: live.claims });
-      else host.renew();
+      host.renewFor(live, now);
       break;
   }
 }

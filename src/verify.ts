@@ -1,9 +1,10 @@
 // Loaded lazily: the only module that imports jose.
-import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Clock } from './clock.js';
 import { SessionError } from './errors.js';
 
-import { fetchJson } from './metadata.js';
+import { fetchJson, fetchMetadata, type ProviderMetadata } from './metadata.js';
+import type { Settings } from './options.js';
 
 export { fetchMetadata } from './metadata.js';
 
@@ -23,6 +24,8 @@ export interface SessionClaims {
 export interface VerifiedIdToken extends SessionClaims {
   readonly claims: Readonly<Record<string, unknown>>;
 }
+
+const joseCode = (error: unknown): unknown => (error as { code?: unknown } | null)?.code;
 
 const invalid = (message: string, cause?: unknown): SessionError =>
   new SessionError('ID_TOKEN_INVALID', message, cause === undefined ? undefined : { cause });
@@ -100,14 +103,11 @@ export async function verifyIdToken(idToken: string, options: VerifyOptions): Pr
       requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
     }));
   } catch (error) {
+    // A key set that could not be fetched is a NETWORK SessionError already (fetchJson).
     if (error instanceof SessionError) throw error;
-    if (error instanceof joseErrors.JOSEError && !(error instanceof joseErrors.JWKSTimeout)) {
-      throw invalid(`ID token rejected: ${error.message} (${error.code})`, error);
-    }
-    if (error instanceof joseErrors.JWKSTimeout || error instanceof TypeError) {
-      throw new SessionError('NETWORK', 'could not fetch the provider\'s keys to verify the ID token', { cause: error });
-    }
-    throw invalid('ID token rejected', error);
+    // jose's errors carry a code (ERR_JWS_…, ERR_JWT_…, ERR_JWKS_…), matched by value so the
+    // errors namespace is not bundled; anything else is not a valid token either.
+    throw invalid(`ID token rejected: ${String((error as Error).message)} (${String(joseCode(error))})`, error);
   }
   // OIDC Core §3.1.3.7: with several audiences, azp must be present and be this client.
   if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp !== options.audience) {
@@ -149,9 +149,10 @@ export function createVerifier(options: VerifierOptions): Verifier {
   return {
     verify,
     async verifyIssued(idToken) {
+      // Only to know when to judge it: the token is verified in full right after.
       let issuedAt: unknown;
       try {
-        issuedAt = decodeJwt(idToken).iat;
+        issuedAt = (JSON.parse(atob(idToken.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { iat?: unknown }).iat;
       } catch (error) {
         throw invalid('ID token rejected: it does not parse', error);
       }
@@ -185,8 +186,16 @@ export function remoteKeys(jwksUri: string, clock: Clock): JWTVerifyGetKey {
     try {
       return await keys(header, token);
     } catch (error) {
-      if (!(error instanceof joseErrors.JWKSNoMatchingKey) || clock.now() - fetchedAt < JWKS_REFETCH_MS) throw error;
+      if (joseCode(error) !== 'ERR_JWKS_NO_MATCHING_KEY' || clock.now() - fetchedAt < JWKS_REFETCH_MS) throw error;
       return (await load())(header, token);
     }
   };
+}
+
+/** The verifier of one session's provider and client, with the provider's metadata (fetched unless given). */
+export async function verifierFor(settings: Settings, keys?: JWTVerifyGetKey, given?: ProviderMetadata): Promise<{ verifier: Verifier; metadata: ProviderMetadata }> {
+  const { authority, clientId, profile, clock } = settings;
+  const metadata = given ?? (await fetchMetadata(authority, clock));
+  const verifier = createVerifier({ issuer: authority, audience: clientId, algorithms: profile.idTokenAlgorithms, jwksUri: metadata.jwksUri, clock, ...(keys ? { keys } : {}) });
+  return { verifier, metadata };
 }

@@ -2,6 +2,7 @@
 // its rules), sign-in and sign-out redirects. In the protocol chunk: they run only when the
 // protocol is loaded anyway.
 import { SessionError } from '../errors.js';
+import type { TabChannel } from '../channel.js';
 import type { Live, TokenSet } from '../machine.js';
 import type { Settings } from '../options.js';
 import type { SessionRecord } from '../store.js';
@@ -128,8 +129,10 @@ export async function completeSignin(ctx: FlowContext, url: URL, newId: string):
     // The Broker: services must not create new sessions from the ID token after session_expiry.
     throw new SessionError('LIMIT_REACHED', 'the provider\'s session_expiry has already passed');
   }
-  if (!result.renewSessionId) return { live, returnTo: result.returnTo };
-  return { live: await continued(ctx, result.renewSessionId, live, verified, now), returnTo: result.returnTo };
+  // Only a same-origin page to land on (the state round-trips through the provider).
+  const returnTo = result.returnTo && isSameOrigin(result.returnTo, ctx.settings.origin) ? result.returnTo : null;
+  if (!result.renewSessionId) return { live, returnTo };
+  return { live: await continued(ctx, result.renewSessionId, live, verified, now), returnTo };
 }
 
 /**
@@ -151,10 +154,32 @@ async function continued(ctx: FlowContext, sessionId: string, fresh: Live, verif
   return continueSession(record, fresh, verified, now);
 }
 
-/** Redirects to the authorize endpoint; after a limit, with `prompt=login` (and `max_age=0` where supported). */
-export function signIn(ctx: FlowContext, returnTo: string, prompt: 'none' | 'login' | undefined, reauthRequired: boolean): Promise<void> {
-  const { profile, policy } = ctx.settings;
-  return ctx.port.signinRedirect({ returnTo, ...authorizeExtras(profile, { prompt, reauthRequired, absoluteTimeoutMs: policy.absoluteTimeoutMs }) });
+/** Whether `target` (absolute, or relative to the app) is on the app's origin. */
+export function isSameOrigin(target: string, origin: string): boolean {
+  try {
+    return new URL(target, origin).origin === origin;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Redirects to the authorize endpoint (PKCE). `returnTo` must be on the app's origin.
+ * After a limit (`reauthRequired`), with `prompt=login` (and `max_age=0` where supported),
+ * and `prompt=none` is refused: NIST SP 800-63B rev 3 §7.2, the provider's cookie alone
+ * must not revive a session that hit a limit.
+ */
+export async function signIn(ctx: FlowContext, options: { returnTo?: unknown; prompt?: unknown }, reauthRequired: boolean): Promise<void> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('"options" of signIn must be an object');
+  const { origin, profile, policy } = ctx.settings;
+  const returnTo = options.returnTo ?? globalThis.location.href;
+  if (typeof returnTo !== 'string') throw new TypeError('"returnTo" must be a string');
+  if (!isSameOrigin(returnTo, origin)) throw new SessionError('REDIRECT_REFUSED', `"returnTo" must be on this app's origin (${origin}); got '${returnTo}'`);
+  const { prompt } = options;
+  // Every supported provider takes these two (NHS login: empty, none, login).
+  if (prompt !== undefined && prompt !== 'none' && prompt !== 'login') throw new TypeError(`"prompt" must be 'none' or 'login'; got ${JSON.stringify(prompt)}`);
+  if (reauthRequired && prompt === 'none') throw new SessionError('LOGIN_REQUIRED', 'the last session reached a limit: the user must authenticate again');
+  await ctx.port.signinRedirect({ returnTo: new URL(returnTo, origin).href, ...authorizeExtras(profile, { prompt, reauthRequired, absoluteTimeoutMs: policy.absoluteTimeoutMs }) });
 }
 
 /**
@@ -165,4 +190,54 @@ export function signIn(ctx: FlowContext, returnTo: string, prompt: 'none' | 'log
 export async function signOut(ctx: FlowContext, idTokenHint: string | null): Promise<void> {
   if (ctx.endSession && (idTokenHint || !ctx.settings.profile.endSessionRequiresIdTokenHint)) await ctx.port.signoutRedirect(idTokenHint);
   else globalThis.location.assign(ctx.settings.postLogoutRedirectUri);
+}
+
+/** How long a tab waits for the renewing tab (the leader) to share new tokens. */
+export const RENEW_TIMEOUT_MS = 15_000;
+
+/** What a renewal needs from the session. */
+export interface RenewHost {
+  /** The session as it was when `renew()` was called. */
+  readonly live: Live;
+  readonly channel: TabChannel;
+  /** Whether this tab is the one that renews for all (the leader). */
+  leads(): Promise<boolean>;
+  /** The live session now, if it is still `live`'s; else null. */
+  current(): Live | null;
+  /** Keeps the renewed session: the record, the tokens, the state. */
+  commit(next: Live): Promise<void>;
+}
+
+/** One renewal for every tab: the leader renews and shares; the others ask it and wait. */
+export async function renew(ctx: FlowContext, host: RenewHost): Promise<void> {
+  const leads = await host.leads();
+  if (!host.current()) throw new SessionError('LOGIN_REQUIRED', 'the session ended before the renewal');
+  return leads ? renewHere(ctx, host) : renewViaLeader(host);
+}
+
+async function renewHere(ctx: FlowContext, host: RenewHost): Promise<void> {
+  const { live, channel } = host;
+  try {
+    const renewal = await renewTokens(live, ctx);
+    if (renewal === 'navigating') return new Promise<void>(() => undefined); // the page is going to the provider
+    const current = host.current();
+    if (!current) throw new SessionError('LOGIN_REQUIRED', 'the session ended during the renewal');
+    const next = applyRenewal(current, renewal, ctx.now());
+    await host.commit(next);
+    channel.post({ type: 'renewed', sessionId: next.sessionId, tokens: next.tokens, claims: next.claims });
+  } catch (error) {
+    const failure = error instanceof SessionError ? error : new SessionError('RENEW_FAILED', 'the renewal failed', { cause: error });
+    channel.post({ type: 'renew-failed', sessionId: live.sessionId, code: failure.code });
+    throw failure;
+  }
+}
+
+async function renewViaLeader(host: RenewHost): Promise<void> {
+  const { sessionId } = host.live;
+  const answer = await host.channel.request({ type: 'renew-request', sessionId },
+    (m) => (m.sessionId !== sessionId ? undefined : m.type === 'renewed' ? 'ok' : m.type === 'renew-failed' ? m.code : undefined), RENEW_TIMEOUT_MS);
+  if (answer === 'ok') return;
+  if (!host.current()) throw new SessionError('LOGIN_REQUIRED', 'the session ended');
+  if (answer === null) throw new SessionError('RENEW_FAILED', 'no tab answered the renewal request in time');
+  throw new SessionError(answer === 'LOGIN_REQUIRED' || answer === 'NETWORK' ? answer : 'RENEW_FAILED', 'the renewing tab failed to renew');
 }

@@ -35,7 +35,7 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
   const signinArgs = (request: AuthorizeRequest, type: 'si:r' | 'si:s') => ({
     request_type: type,
     state: { returnTo: request.returnTo, renewSessionId: request.renewSessionId ?? null },
-    nonce: randomToken(),
+    nonce: globalThis.crypto.randomUUID(),
     extraQueryParams: { ...settings.authParams },
     ...(request.prompt ? { prompt: request.prompt } : {}),
     ...(request.maxAgeSec !== undefined ? { max_age: request.maxAgeSec } : {}),
@@ -71,10 +71,9 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
       } catch (error) {
         throw mapError(error, 'the sign-in response could not be completed', 'CALLBACK_FAILED');
       }
-      if (!response.id_token) throw new SessionError('ID_TOKEN_INVALID', 'the token response has no id_token');
       const state = response.userState as { returnTo?: unknown; renewSessionId?: unknown } | undefined;
       return {
-        tokens: tokensOf(response, response.id_token),
+        tokens: tokensOf(response),
         returnTo: typeof state?.returnTo === 'string' ? state.returnTo : null,
         renewSessionId: typeof state?.renewSessionId === 'string' ? state.renewSessionId : null,
       };
@@ -93,7 +92,7 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
         throw mapError(error, 'the renewal failed', 'RENEW_FAILED');
       }
       // A refresh may omit the ID token; the last one stays the hint for end-session.
-      return tokensOf(response, response.id_token ?? tokens.idToken);
+      return tokensOf(response, tokens.idToken);
     },
 
     async silent({ maxAgeSec, idTokenHint }) {
@@ -108,8 +107,7 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
       } catch (error) {
         throw mapError(error, 'the renewal failed', 'RENEW_FAILED');
       }
-      if (!response.id_token) throw new SessionError('ID_TOKEN_INVALID', 'the token response has no id_token');
-      return tokensOf(response, response.id_token);
+      return tokensOf(response);
     },
 
     async completeSignout(url) {
@@ -165,7 +163,10 @@ function inHiddenFrame(url: string, clock: Clock): Promise<string> {
   });
 }
 
-function tokensOf(response: SigninResponse, idToken: string): TokenSet {
+/** The tokens of a response; an ID token it lacks is `previous` (a refresh may omit it), else an error. */
+function tokensOf(response: SigninResponse, previous?: string): TokenSet {
+  const idToken = response.id_token ?? previous;
+  if (!idToken) throw new SessionError('ID_TOKEN_INVALID', 'the token response has no id_token');
   return {
     idToken,
     accessToken: response.access_token,
@@ -174,10 +175,6 @@ function tokensOf(response: SigninResponse, idToken: string): TokenSet {
   };
 }
 
-function randomToken(): string {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-export { applyRenewal, completeSignin, renewTokens, restoreSilently, signIn, signOut } from './flows.js';
-export type { FlowContext, Renewal } from './flows.js';
+export { afterExpiry } from './expiry.js';
+export { completeSignin, renew, RENEW_TIMEOUT_MS, restoreSilently, signIn, signOut } from './flows.js';
+export type { FlowContext, RenewHost } from './flows.js';

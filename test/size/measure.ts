@@ -60,7 +60,6 @@ export async function measure(source: string, root = resolve(import.meta.dirname
       for (const imported of chunks.get(key)!.imports) if (imported.kind === 'import-statement') visit(imported.path);
     };
     for (const [key, chunk] of chunks) if (chunk.entry) visit(key);
-    if (process.env.SIZE_DEBUG) console.log(JSON.stringify([...chunks.values()].map((c) => [c.file, c.entry, c.imports])));
     const strip = ({ file, bytes, gzip, packages }: Chunk): Chunk => ({ file, bytes, gzip, packages });
     const all = [...chunks.values()];
     const eagerChunks = all.filter((c) => eager.has(c.file)).map(strip);

@@ -1,4 +1,5 @@
-import type { OnExpired } from './options.js';
+// In the protocol chunk: every action but 'none' signs in or out, which loads it anyway.
+import type { OnExpired } from '../options.js';
 
 /** What the expiry step may ask of the session. */
 export interface ExpiryHost {

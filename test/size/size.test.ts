@@ -1,0 +1,41 @@
+// The size budget, measured as an app's bundler sees the built package (see measure.ts):
+// the eager core at most 10 KiB gzip with no oidc-client-ts or jose in it, and everything
+// a bundler emits for `import { createSession }` (eager and lazy chunks) at most 35 KiB.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { beforeAll, expect, it } from 'vitest';
+import { measure, type SizeReport } from './measure.js';
+
+export const EAGER_BUDGET = 10_240;
+export const TOTAL_BUDGET = 35_840;
+
+let report: SizeReport;
+
+beforeAll(async () => {
+  if (!existsSync(resolve(import.meta.dirname, '../../dist/index.js'))) {
+    throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  }
+  report = await measure(`import { createSession } from 'oidc-session-guard';\nglobalThis.app = createSession;\n`);
+  const row = (c: { file: string; gzip: number; packages: readonly string[] }) => `  ${c.file.padEnd(40)} ${String(c.gzip).padStart(6)} B gzip  ${c.packages.join(', ')}`;
+  console.log(['eager:', ...report.eager.map(row), 'lazy:', ...report.lazy.map(row), `eager ${report.eagerGzip} B, everything ${report.totalGzip} B`].join('\n'));
+}, 60_000);
+
+it(`the eager core is at most ${EAGER_BUDGET} bytes gzip`, () => {
+  expect(report.eagerGzip).toBeGreaterThan(0);
+  expect(report.eagerGzip).toBeLessThanOrEqual(EAGER_BUDGET);
+});
+
+it(`everything, eager and lazy, is at most ${TOTAL_BUDGET} bytes gzip`, () => {
+  expect(report.totalGzip).toBeLessThanOrEqual(TOTAL_BUDGET);
+});
+
+it('no oidc-client-ts, jose or broadcast-channel code is in the eager chunks', () => {
+  const eagerPackages = new Set(report.eager.flatMap((c) => c.packages));
+  expect([...eagerPackages].sort()).toEqual(['idb-keyval', 'oidc-session-guard']);
+});
+
+it('oidc-client-ts, jose and broadcast-channel each come in a lazy chunk of their own', () => {
+  const chunkOf = (name: string) => report.lazy.filter((c) => c.packages.includes(name));
+  for (const name of ['oidc-client-ts', 'jose', 'broadcast-channel']) expect(chunkOf(name)).toHaveLength(1);
+  expect(chunkOf('oidc-client-ts')[0]).not.toBe(chunkOf('jose')[0]);
+});
