@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from './clock.js';
 import type { Unsubscribe } from './emitter.js';
 import type { TokenSet } from './machine.js';
-import { updateAtomically } from './store.js';
+import { database } from './store.js';
 
 /** The version of the message set; messages of another version are dropped. */
 export const CHANNEL_VERSION = 1;
@@ -82,7 +82,8 @@ const EXPIRY_REASONS = new Set(['idle', 'absolute', 'session_expiry', 'error']);
 export function parseMessage(raw: unknown, now: number): Envelope | null {
   if (!isObject(raw) || raw.v !== CHANNEL_VERSION || !isTime(raw.sentAt)) return null;
   const latest = now + FUTURE_TOLERANCE_MS;
-  if (raw.sentAt > latest) return null;
+  // Stamped in the future: dropped, unless it only ends a session (that a clock cannot abuse).
+  if (raw.sentAt > latest && raw.type !== 'signed-out' && raw.type !== 'expired') return null;
   let ok: boolean;
   switch (raw.type) {
     case 'activity':
@@ -142,7 +143,7 @@ export async function openTransport(name: string, onData: (data: unknown) => voi
 /** The renewal leader among the tabs: a Web Lock (Chrome 69+, Firefox 96+, Safari 15.4+), else the fallback's lease. */
 export async function electLeader(name: string, clock: Clock): Promise<Leadership> {
   const locks = (globalThis.navigator as Navigator | undefined)?.locks;
-  return locks ? lockLeadership(locks, name) : (await import('./fallback.js')).leaseLeadership(name, clock, updateAtomically);
+  return locks ? lockLeadership(locks, name) : (await import('./fallback.js')).leaseLeadership(name, clock, database);
 }
 
 /** Messages to and from the other tabs of this app, for one authority and client. */
@@ -227,22 +228,23 @@ export function lockLeadership(locks: LockManager, name: string): Leadership {
   });
   const abort = new AbortController();
   const lead = () => {
-    leader = true;
+    leader = !abort.signal.aborted;
     return held;
   };
-  // The lock is held while the callback's promise is pending, so the answer comes out aside.
-  const decided = new Promise<boolean>((resolve) => {
+  // The lock is held while the callback's promise is pending, so the first answer comes out aside.
+  const first = new Promise<void>((resolve) => {
     locks.request(name, { ifAvailable: true }, (lock) => {
-      resolve(lock !== null);
+      resolve();
       if (lock) return lead();
       // Another tab leads: wait in line for when it goes.
       locks.request(name, { signal: abort.signal }, lead).catch(() => undefined);
       return undefined;
-    }).catch(() => resolve(false));
+    }).catch(() => resolve());
   });
   return {
     isLeader: () => leader,
-    decided: () => decided,
+    // Asked each time: a tab that waited in line leads once the leader has gone.
+    decided: () => first.then(() => leader),
     close() {
       leader = false;
       abort.abort();

@@ -3,6 +3,7 @@
 // only module that imports it); leadership is a lease in the SDK's own IndexedDB database.
 import { BroadcastChannel } from 'broadcast-channel';
 import type { Leadership, Transport } from './channel.js';
+import type { UseStore } from 'idb-keyval';
 import type { Clock, TimerHandle } from './clock.js';
 
 /** Which `broadcast-channel` method: its own choice (undefined), or the in-process one for tests. */
@@ -31,8 +32,24 @@ interface Lease {
   readonly until: number;
 }
 
-/** An atomic read-and-rewrite of one key (the eager store's, so this chunk bundles no IndexedDB code). */
-export type LeaseUpdate = (key: string, fn: (old: Lease | undefined) => Lease) => Promise<void>;
+/** The SDK's IndexedDB database, as idb-keyval opens it (the eager store's handle). */
+export type Database = UseStore;
+
+/**
+ * Reads and rewrites `key` in one readwrite transaction: IndexedDB runs those one at a
+ * time, so two tabs never interleave (idb-keyval's `update`, on the handle given).
+ */
+function update(database: Database, key: string, fn: (old: Lease | undefined) => Lease): Promise<void> {
+  return database('readwrite', (store) => new Promise<void>((resolve, reject) => {
+    const read = store.get(key);
+    read.onsuccess = () => {
+      store.put(fn(read.result as Lease | undefined), key);
+      store.transaction.oncomplete = () => resolve();
+      store.transaction.onerror = () => reject(store.transaction.error);
+    };
+    read.onerror = () => reject(read.error);
+  }));
+}
 
 /**
  * Leadership without Web Locks: a lease kept in IndexedDB. Each tab, every
@@ -42,7 +59,7 @@ export type LeaseUpdate = (key: string, fn: (old: Lease | undefined) => Lease) =
  * stops leading on its own before another takes over. Where IndexedDB is unavailable too,
  * the tab leads alone.
  */
-export function leaseLeadership(name: string, clock: Clock, update: LeaseUpdate, tabId: string = globalThis.crypto.randomUUID()): Leadership {
+export function leaseLeadership(name: string, clock: Clock, database: () => Database, tabId: string = globalThis.crypto.randomUUID()): Leadership {
   let until = 0;
   let alone = false;
   let closed = false;
@@ -50,7 +67,7 @@ export function leaseLeadership(name: string, clock: Clock, update: LeaseUpdate,
   const beat = async () => {
     timer = null;
     try {
-      await update(`lease|${name}`, (lease) => {
+      await update(database(), `lease|${name}`, (lease) => {
         const now = clock.now();
         const mine = !lease || lease.holder === tabId || lease.until <= now;
         until = mine && !closed ? now + LEASE_MS : 0;
@@ -70,7 +87,7 @@ export function leaseLeadership(name: string, clock: Clock, update: LeaseUpdate,
       closed = true;
       if (timer !== null) clock.clearTimeout(timer);
       // Hand the lease on at once rather than when it runs out.
-      if (until) void update(`lease|${name}`, (lease) => (lease?.holder === tabId ? { holder: tabId, until: 0 } : lease ?? { holder: '', until: 0 })).catch(() => undefined);
+      if (until) void update(database(), `lease|${name}`, (lease) => (lease?.holder === tabId ? { holder: tabId, until: 0 } : lease ?? { holder: '', until: 0 })).catch(() => undefined);
       until = 0;
     },
   };

@@ -141,7 +141,7 @@ export function resolveOptions(options: unknown): Settings {
   if (profile.tokenEndpointNeedsServer || profile.noBrowserCors) {
     // NHS login needs private_key_jwt at the token endpoint and the Broker allows no CORS:
     // both go through the server companion, which this version does not include yet.
-    bad('options.provider', `'${provider}' needs the server companion, which this version does not include yet`);
+    bad('options.provider', `'${provider}' needs the server companion, not in this version`);
   }
   const policy = resolvePolicy(input.policy);
   const onExpired = oneOf(input.onExpired, ON_EXPIRED, 'options.onExpired', 'reauthenticate');

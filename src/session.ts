@@ -134,8 +134,9 @@ class SessionImpl implements Session {
   #protocol: Promise<{ lib: typeof Protocol; ctx: Protocol.FlowContext }> | null = null;
   #renewing: Promise<void> | null = null;
   #autoRenew = { failedAt: -Infinity, pending: false };
-  /** Work that a transition asks for once its events are out. */
-  #after: (() => void)[] = [];
+  /** What transitions have still to do, in order: notify, then the work each asked for. */
+  #queue: (() => void)[] = [];
+  #notifying = false;
 
   constructor(settings: Settings, deps: SessionDeps) {
     this.#settings = settings;
@@ -175,26 +176,37 @@ class SessionImpl implements Session {
     const next = reduce(prev, action, this.#settings.policy);
     if (next === prev) return;
     this.#state = next;
-    this.#effects(prev, next, action);
+    const work: (() => void)[] = [];
+    this.#effects(prev, next, action, work);
     const snapshot = snapshotOf(next);
+    const notes: (() => void)[] = [];
     if (!sameSnapshot(this.#snapshot, snapshot)) {
       this.#snapshot = snapshot;
       // Lets an app hide content with CSS the moment the session ends: [data-session-status="expired"].
       if (typeof document !== 'undefined') document.documentElement.dataset.sessionStatus = snapshot.status;
-      this.#changes.emit('change', snapshot);
+      notes.push(() => this.#changes.emit('change', snapshot));
     }
-    for (const [type, payload] of eventsOf(prev, next, 'now' in action ? action.now : this.#now())) this.#events.emit(type, payload as never);
-    for (const work of this.#after.splice(0)) work();
+    for (const [type, payload] of eventsOf(prev, next, 'now' in action ? action.now : this.#now())) notes.push(() => this.#events.emit(type, payload as never));
+    this.#queue.push(...notes, ...work);
+    // The outermost dispatch notifies, in order: a listener that changes the state again
+    // (staySignedIn() on `warning`) has its notifications after the ones already due.
+    if (this.#notifying) return;
+    this.#notifying = true;
+    try {
+      for (let job = this.#queue.shift(); job; job = this.#queue.shift()) job();
+    } finally {
+      this.#notifying = false;
+    }
   }
 
   /** The I/O a transition implies: tracking, the shared record, the other tabs, `onExpired`. */
-  #effects(prev: State, next: State, action: Action): void {
+  #effects(prev: State, next: State, action: Action, work: (() => void)[]): void {
     const run = this.#run;
     const was = 'live' in prev ? prev.live : null;
     const now = 'live' in next ? next.live : null;
     const tracked = run?.tracking?.sessionId ?? null;
     if (!isLive(next) || tracked !== now?.sessionId) this.#untrack();
-    if (run && isLive(next) && run.tracking === null) this.#track(run, next.live.sessionId);
+    if (run && isLive(next) && run.tracking === null) work.push(this.#track(run, next.live.sessionId));
     if (next.status !== 'expired') {
       run?.cancelExpiry();
       if (run) run.cancelExpiry = () => undefined;
@@ -210,7 +222,9 @@ class SessionImpl implements Session {
       this.#reauthRequired = true;
       this.#write(run, endedRecord(now, next.reason));
       if (!(action.type === 'expire' && action.remote)) run.channel.post({ type: 'expired', sessionId: now.sessionId, reason: next.reason });
-      if (this.#settings.onExpired !== 'none') this.#after.push(() => this.#afterExpiry(run, now.sessionId));
+      // Only a session that was live: one that arrives already past a limit (a provider that
+      // ignored prompt=login / max_age=0) would send the user round again and again.
+      if (this.#settings.onExpired !== 'none' && isLive(prev)) work.push(() => this.#afterExpiry(run, now.sessionId));
     }
   }
 
@@ -221,7 +235,10 @@ class SessionImpl implements Session {
       if (!stillExpired()) return;
       run.cancelExpiry = lib.afterExpiry(this.#settings.onExpired, `oidc-session-guard|reauth|${this.#key}|${sessionId}`, {
         stillExpired,
-        reauthenticate: () => this.signIn({ prompt: 'login' }).catch((error: unknown) => this.#emitError(error, 'NETWORK', 'reauthentication')),
+        reauthenticate: () => this.signIn({ prompt: 'login' }).catch((error: unknown) => {
+          this.#emitError(error, 'NETWORK', 'reauthentication');
+          throw error;
+        }),
         signOut: () => this.signOut().catch((error: unknown) => this.#emitError(error, 'NETWORK', 'sign-out after expiry')),
       });
     }, (error: unknown) => this.#emitError(error, 'NETWORK', 'loading the sign-in code'));
@@ -287,9 +304,9 @@ class SessionImpl implements Session {
       return;
     }
     if (isSignoutResponse(url, this.#settings.postLogoutRedirectUri)) {
-      await (await this.#flows()).ctx.port.completeSignout(url);
+      const { lib, ctx } = await this.#flows();
+      await lib.completeSignout(ctx, url);
       stopGuard();
-      globalThis.history.replaceState(globalThis.history.state, '', this.#settings.postLogoutRedirectUri);
       this.#dispatch({ type: 'signed-out', reason: 'signed_out' });
       return;
     }
@@ -310,38 +327,40 @@ class SessionImpl implements Session {
     const record = found.live;
     // Inside its limits, but tokens live in memory only: this tab's own from before stop(),
     // else a live tab's, else a silent renewal.
+    const ask = () => {
+      const requestId = globalThis.crypto.randomUUID();
+      return run.channel.request({ type: 'token-request', sessionId: record.sessionId, requestId },
+        (m) => (m.type === 'token-offer' && m.requestId === requestId ? m : undefined), TOKEN_REQUEST_TIMEOUT_MS);
+    };
     const held = this.#held;
     this.#held = null;
     if (held?.sessionId === record.sessionId) {
+      // This tab's own tokens from before stop(): at once, then a live tab's, which may be newer.
       await this.#begin(run, { ...held, lastActivityAt: Math.max(held.lastActivityAt, record.lastActivityAt), authTime: record.authTime, providerAuthTime: record.providerAuthTime }, stopGuard);
+      void ask().then((offer) => offer && this.#tookRenewal(run, offer.tokens, offer.claims));
       return;
     }
-    const requestId = globalThis.crypto.randomUUID();
-    const handover = await run.channel.request({ type: 'token-request', sessionId: record.sessionId, requestId },
-      (m) => (m.type === 'token-offer' && m.requestId === requestId ? m : undefined), TOKEN_REQUEST_TIMEOUT_MS);
+    const handover = await ask();
     stopGuard();
-    if (handover && (await this.#adopt(run, handover))) return;
+    // A hand-over that fails verification (forged, or keys out of reach) is reported; the tab goes on without it.
+    if (handover && (await this.#adopt(run, handover).catch((error: unknown) => this.#emitError(error, 'ID_TOKEN_INVALID', 'taking over the session of another tab')))) return;
     stopGuard();
-    if (await this.#restoreSilently(run, record.sessionId, stopGuard)) return;
-    this.#dispatch({ type: 'signed-out', reason: null });
-  }
-
-  /** No tab answered: the iframe's `prompt=none`, only while the record is inside its limits. */
-  async #restoreSilently(run: Run, sessionId: string, stopGuard: () => void): Promise<boolean> {
+    // No live tab: the hidden iframe's prompt=none, only while the record is inside its limits.
     let live: Live;
     try {
       const { lib, ctx } = await this.#flows();
-      live = await lib.restoreSilently(ctx, sessionId);
+      live = await lib.restoreSilently(ctx, record.sessionId, run.abort.signal);
     } catch (error) {
       stopGuard();
       // The provider session is gone or unreachable from the iframe: the user signs in.
       if (!(error instanceof SessionError && error.code === 'LOGIN_REQUIRED')) this.#emitError(error, 'RENEW_FAILED', 'silent renewal on start');
-      return false;
+      this.#dispatch({ type: 'signed-out', reason: null });
+      return;
     }
     stopGuard();
     await this.#begin(run, live, stopGuard);
-    return true;
   }
+
 
   /** Makes `live` this tab's session: the record first (other tabs check hand-overs against it), then the state, then the other tabs. */
   async #begin(run: Run, live: Live, stopGuard: () => void): Promise<void> {
@@ -357,15 +376,15 @@ class SessionImpl implements Session {
   /** Takes over a session another tab holds, after verifying its ID token here. */
   async #adopt(run: Run, handover: SessionHandover): Promise<boolean> {
     const shared = run.store.kind === 'indexeddb';
-    const timing = adoptableTiming(handover, shared ? await this.#read(run) : undefined, shared, this.#now(), this.#settings.policy);
-    if (!timing || this.#run !== run) return false;
+    const timingNow = async () => adoptableTiming(handover, shared ? await this.#read(run) : undefined, shared, this.#now(), this.#settings.policy);
+    if (!(await timingNow()) || this.#run !== run) return false;
     const { verifier } = await this.#loadVerifier();
     const verified = await verifier.verifyIssued(handover.tokens.idToken);
-    if (verified.claims.sub !== handover.claims.sub || this.#run !== run) return false;
-    const state = this.#state;
-    if (isLive(state) && state.live.sessionId === handover.sessionId) return true;
+    // The record again: the session may have been signed out or expired while this tab verified.
+    const timing = await timingNow();
+    if (!timing || verified.claims.sub !== handover.claims.sub || this.#run !== run) return false;
+    if (this.#holds(handover.sessionId)) return true;
     const live: Live = { sessionId: handover.sessionId, tokens: handover.tokens, claims: verified.claims, sid: verified.sid, renewedAt: 0, ...timing };
-    if (decide(live, this.#now(), this.#settings.policy).phase === 'expired') return false;
     this.#reauthRequired = false;
     this.#idTokenHint = live.tokens.idToken;
     this.#dispatch({ type: 'begin', live, now: this.#now() });
@@ -377,6 +396,7 @@ class SessionImpl implements Session {
     const state = this.#state;
     this.#held = isLive(state) ? state.live : this.#held;
     this.#starting = null;
+    this.#renewing = null;
     this.#abort?.abort();
     this.#abort = null;
     // Back to loading through the one path: tracking ends, subscribers hear of it.
@@ -391,22 +411,22 @@ class SessionImpl implements Session {
 
   // ---- tracking while live ----
 
-  #track(run: Run, sessionId: string): void {
+  #track(run: Run, sessionId: string): () => void {
     const win = globalThis as unknown as Window;
     const { clock } = this.#settings;
     const name = `oidc-session-guard|${this.#key}`;
     const leader = this.#deps.leadership ? Promise.resolve(this.#deps.leadership(name)) : electLeader(name, clock);
     const abort = new AbortController();
     const tracker = trackActivity({ window: win, clock, now: this.#now, onActivity: () => this.#run?.tracking?.watchdog.poke() });
-    const watchdog = startWatchdog({ window: win, clock, look: () => this.#look() });
+    const watchdog = startWatchdog({ window: win, clock, now: this.#now, look: () => this.#look() });
     const tracking: Tracking = { sessionId, abort, tracker, watchdog, leader, elected: null };
     run.tracking = tracking;
     void leader.then((elected) => {
       if (abort.signal.aborted) elected.close();
       else tracking.elected = elected;
     }, () => undefined);
-    // The first look after this transition's events are out.
-    this.#after.push(() => watchdog.poke());
+    // The first look, once this transition's events are out.
+    return () => watchdog.poke();
   }
 
   #untrack(): void {
@@ -519,6 +539,7 @@ class SessionImpl implements Session {
       channel: run.channel,
       leads: async () => (run.tracking ? (await run.tracking.leader).decided() : true),
       current: () => (this.#holds(live.sessionId) ? (this.#state as WithLive).live : null),
+      signal: run.tracking!.abort.signal,
       commit: async (next) => {
         await this.#writeNow(run, recordOf(next));
         this.#idTokenHint = next.tokens.idToken;
@@ -539,6 +560,8 @@ class SessionImpl implements Session {
   }
 
   async signOut(): Promise<void> {
+    // A start() in flight must not sign this tab back in afterwards.
+    this.#abort?.abort();
     const state = this.#state;
     const live = 'live' in state ? state.live : null;
     const idTokenHint = this.#idTokenHint;
@@ -557,9 +580,11 @@ class SessionImpl implements Session {
   /** Ends the session as signed out, here or because another tab signed out: record, tokens, status. */
   #endSignedOut(live: Live | null): void {
     const run = this.#run;
-    if (run && live) this.#write(run, endedRecord(live, 'signed_out'));
+    // Signing out of a session that hit a limit does not undo it: the next sign-in still authenticates.
+    const reauth = this.#reauthRequired || this.#state.status === 'expired';
+    if (run && live) this.#write(run, { ...endedRecord(live, 'signed_out'), reauthRequired: reauth });
     this.#idTokenHint = null;
-    this.#reauthRequired = false;
+    this.#reauthRequired = reauth;
     this.#held = null;
     this.#dispatch({ type: 'signed-out', reason: 'signed_out' });
   }
@@ -623,7 +648,7 @@ class SessionImpl implements Session {
     this.#protocol ??= (async () => {
       const [lib, { verifier, metadata }] = await Promise.all([import('./protocol/index.js'), this.#loadVerifier()]);
       const settings = this.#settings;
-      const port = this.#deps.protocol ?? lib.createProtocol(settings, metadata, settings.clock);
+      const port = this.#deps.protocol ?? lib.createProtocol(settings, metadata, settings.clock, this.#now);
       const record = async (sessionId: string) => {
         const run = this.#run;
         return run ? liveRecord(await this.#read(run), this.#now(), settings.policy, sessionId) : null;

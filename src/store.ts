@@ -1,4 +1,4 @@
-import { createStore, get, set, update, type UseStore } from 'idb-keyval';
+import { createStore, get, set, type UseStore } from 'idb-keyval';
 import type { Live, SessionReason } from './machine.js';
 import { decide, type SessionPolicy } from './policy.js';
 
@@ -34,30 +34,22 @@ export interface RecordStore {
 export const DATABASE_NAME = 'oidc-session-guard';
 const OBJECT_STORE = 'records';
 
-let database: UseStore | null = null;
+let opened: UseStore | null = null;
 
-/** The SDK's own IndexedDB database, opened on first use. */
-function use(): UseStore {
+/** The SDK's own IndexedDB database (idb-keyval's handle), opened on first use. */
+export function database(): UseStore {
   if (typeof indexedDB === 'undefined') throw new Error('IndexedDB is not available');
-  database ??= createStore(DATABASE_NAME, OBJECT_STORE);
-  return database;
+  opened ??= createStore(DATABASE_NAME, OBJECT_STORE);
+  return opened;
 }
 
 /** The record in IndexedDB, through idb-keyval, in the SDK's own database. Opens nothing until first used. */
 export function createIdbStore(key: string): RecordStore {
   return {
     kind: 'indexeddb',
-    get: async () => get(key, use()),
-    set: async (record) => set(key, record, use()),
+    get: async () => get(key, database()),
+    set: async (record) => set(key, record, database()),
   };
-}
-
-/**
- * Reads and rewrites `key` in one readwrite transaction: IndexedDB runs those one at a
- * time, so tabs never interleave (the fallback's leadership lease).
- */
-export async function updateAtomically<T>(key: string, fn: (old: T | undefined) => T): Promise<void> {
-  await update<T>(key, fn, use());
 }
 
 /** The record in this tab's memory: the fallback when IndexedDB is unavailable. */

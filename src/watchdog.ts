@@ -20,6 +20,8 @@ export interface Watchdog {
 export interface WatchdogOptions {
   readonly window: Window;
   readonly clock: Clock;
+  /** The time deadlines are on. @default clock.now */
+  readonly now?: () => number;
   /** Decides what is true now; returns the next time worth looking (epoch ms), or null to stop looking. */
   readonly look: () => number | null;
   readonly pollMs?: number;
@@ -33,6 +35,7 @@ export interface WatchdogOptions {
 export function startWatchdog(options: WatchdogOptions): Watchdog {
   const { window: win, clock, look } = options;
   const pollMs = options.pollMs ?? WATCHDOG_POLL_MS;
+  const now = options.now ?? (() => clock.now());
   let timer: TimerHandle | null = null;
   let stopped = false;
 
@@ -41,8 +44,11 @@ export function startWatchdog(options: WatchdogOptions): Watchdog {
     timer = null;
     if (stopped) return;
     const next = look();
+    // A look can start another (a listener that acts on the session): keep one timer only.
+    if (timer !== null) clock.clearTimeout(timer);
+    timer = null;
     if (next === null || stopped) return;
-    const delay = Math.min(Math.max(0, next - clock.now()), pollMs);
+    const delay = Math.min(Math.max(0, next - now()), pollMs);
     timer = clock.setTimeout(run, delay);
   };
 

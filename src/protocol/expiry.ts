@@ -5,8 +5,8 @@ import type { OnExpired } from '../options.js';
 export interface ExpiryHost {
   /** Whether the session is still expired (nothing has signed in again meanwhile). */
   stillExpired(): boolean;
-  /** Redirects to the provider with `prompt=login`. */
-  reauthenticate(): void;
+  /** Redirects to the provider with `prompt=login`; rejects if it could not. */
+  reauthenticate(): Promise<void>;
   /** Signs out, through end-session. */
   signOut(): void;
 }
@@ -30,13 +30,14 @@ export function afterExpiry(mode: OnExpired, lockName: string, host: ExpiryHost)
     const locks = (globalThis.navigator as Navigator | undefined)?.locks;
     if (!locks) {
       // Without Web Locks every visible tab redirects (see the README's limits).
-      host.reauthenticate();
+      host.reauthenticate().catch(() => undefined);
       return;
     }
+    // Held while the page goes to the provider (released when it unloads); released at once
+    // if the redirect could not start, so a later try in any tab can take it.
     void locks.request(lockName, { ifAvailable: true }, (lock) => {
       if (!lock || !host.stillExpired()) return undefined;
-      host.reauthenticate();
-      return new Promise<void>(() => undefined);
+      return host.reauthenticate().then(() => new Promise<void>(() => undefined));
     }).catch(() => undefined);
   };
   const doc = globalThis.document;

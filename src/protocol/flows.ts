@@ -63,9 +63,10 @@ export function sessionFrom(tokens: TokenSet, verified: VerifiedIdToken, now: nu
  * renewal is not activity), under the `auth_time` rules.
  */
 export function continueSession(record: SessionRecord, fresh: Live, verified: VerifiedIdToken, now: number): Live {
-  const continued: Live = { ...fresh, sessionId: record.sessionId, signedInAt: record.signedInAt, authTime: record.authTime, providerAuthTime: record.providerAuthTime, lastActivityAt: record.lastActivityAt, renewedAt: now };
-  const again = authTimeChange(continued, verified, now);
-  return again ? applyRenewal(continued, { tokens: fresh.tokens, claims: fresh.claims, sid: fresh.sid, reauthenticated: again }, now) : continued;
+  const { sessionId, signedInAt, authTime, providerAuthTime, lastActivityAt } = record;
+  // A newer auth_time restarts both limits from it (fresh has them so); otherwise the record's timing goes on.
+  const again = authTimeChange(record, verified, now);
+  return { ...fresh, sessionId, signedInAt, renewedAt: now, ...(again ? {} : { authTime, providerAuthTime, lastActivityAt }) };
 }
 
 /** What the flows need from the session. */
@@ -89,13 +90,13 @@ export interface FlowContext {
  * resolves with `'navigating'`. The new ID token is verified, must be for the same `sub`,
  * and obeys the `auth_time` rules.
  */
-export async function renewTokens(live: Live, ctx: FlowContext): Promise<Renewal | 'navigating'> {
+export async function renewTokens(live: Live, ctx: FlowContext, signal?: AbortSignal): Promise<Renewal | 'navigating'> {
   const { port, settings } = ctx;
   const viaRefreshToken = live.tokens.refreshToken !== null;
   const maxAgeSec = silentMaxAge(settings);
   let tokens: TokenSet;
   try {
-    tokens = viaRefreshToken ? await port.refresh(live.tokens, live.claims) : await port.silent({ ...(maxAgeSec === undefined ? {} : { maxAgeSec }), idTokenHint: live.tokens.idToken });
+    tokens = viaRefreshToken ? await port.refresh(live.tokens, live.claims) : await port.silent({ ...(maxAgeSec === undefined ? {} : { maxAgeSec }), idTokenHint: live.tokens.idToken, signal });
   } catch (error) {
     const fallback = !viaRefreshToken && error instanceof SessionError && (error.code === 'LOGIN_REQUIRED' || error.code === 'NETWORK');
     if (!fallback || globalThis.document?.visibilityState !== 'visible') throw error;
@@ -140,9 +141,9 @@ export async function completeSignin(ctx: FlowContext, url: URL, newId: string):
  * (`prompt=none`) and go on with the same session, only while the record says it is inside
  * its limits. No top-level redirect on load.
  */
-export async function restoreSilently(ctx: FlowContext, sessionId: string): Promise<Live> {
+export async function restoreSilently(ctx: FlowContext, sessionId: string, signal: AbortSignal): Promise<Live> {
   const maxAgeSec = silentMaxAge(ctx.settings);
-  const tokens = await ctx.port.silent({ ...(maxAgeSec === undefined ? {} : { maxAgeSec }), idTokenHint: null });
+  const tokens = await ctx.port.silent({ ...(maxAgeSec === undefined ? {} : { maxAgeSec }), idTokenHint: null, signal });
   const now = ctx.now();
   const verified = await ctx.verifier.verify(tokens.idToken, now);
   return continued(ctx, sessionId, sessionFrom(tokens, verified, now, sessionId), verified, now);
@@ -161,6 +162,12 @@ export function isSameOrigin(target: string, origin: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Back from end-session: consumes its state and leaves `postLogoutRedirectUri` clean in the address bar. */
+export async function completeSignout(ctx: FlowContext, url: URL): Promise<void> {
+  await ctx.port.completeSignout(url);
+  globalThis.history.replaceState(globalThis.history.state, '', ctx.settings.postLogoutRedirectUri);
 }
 
 /**
@@ -206,22 +213,29 @@ export interface RenewHost {
   current(): Live | null;
   /** Keeps the renewed session: the record, the tokens, the state. */
   commit(next: Live): Promise<void>;
+  /** Aborted when the session stops being live (signed out, expired, stopped). */
+  readonly signal: AbortSignal;
 }
 
 /** One renewal for every tab: the leader renews and shares; the others ask it and wait. */
 export async function renew(ctx: FlowContext, host: RenewHost): Promise<void> {
   const leads = await host.leads();
-  if (!host.current()) throw new SessionError('LOGIN_REQUIRED', 'the session ended before the renewal');
+  if (!host.current()) throw new SessionError('LOGIN_REQUIRED', 'the session ended');
   return leads ? renewHere(ctx, host) : renewViaLeader(host);
 }
 
 async function renewHere(ctx: FlowContext, host: RenewHost): Promise<void> {
   const { live, channel } = host;
   try {
-    const renewal = await renewTokens(live, ctx);
-    if (renewal === 'navigating') return new Promise<void>(() => undefined); // the page is going to the provider
+    const renewal = await renewTokens(live, ctx, host.signal);
+    if (renewal === 'navigating') {
+      // The page is going to the provider. If it stays (an app's beforeunload said so), the
+      // renewal fails after a while rather than blocking every later one.
+      await new Promise<void>((resolve) => ctx.settings.clock.setTimeout(() => resolve(), RENEW_TIMEOUT_MS));
+      throw new SessionError('RENEW_FAILED', 'the page did not go to the provider for the renewal');
+    }
     const current = host.current();
-    if (!current) throw new SessionError('LOGIN_REQUIRED', 'the session ended during the renewal');
+    if (!current) throw new SessionError('LOGIN_REQUIRED', 'the session ended');
     const next = applyRenewal(current, renewal, ctx.now());
     await host.commit(next);
     channel.post({ type: 'renewed', sessionId: next.sessionId, tokens: next.tokens, claims: next.claims });
@@ -234,10 +248,11 @@ async function renewHere(ctx: FlowContext, host: RenewHost): Promise<void> {
 
 async function renewViaLeader(host: RenewHost): Promise<void> {
   const { sessionId } = host.live;
-  const answer = await host.channel.request({ type: 'renew-request', sessionId },
-    (m) => (m.sessionId !== sessionId ? undefined : m.type === 'renewed' ? 'ok' : m.type === 'renew-failed' ? m.code : undefined), RENEW_TIMEOUT_MS);
+  // The answer, or null when none comes in time or the session ends first.
+  const ended = new Promise<null>((resolve) => host.signal.addEventListener('abort', () => resolve(null), { once: true }));
+  const answer = host.signal.aborted ? null : await Promise.race([ended, host.channel.request({ type: 'renew-request', sessionId },
+    (m) => (m.sessionId !== sessionId ? undefined : m.type === 'renewed' ? 'ok' : m.type === 'renew-failed' ? m.code : undefined), RENEW_TIMEOUT_MS)]);
   if (answer === 'ok') return;
   if (!host.current()) throw new SessionError('LOGIN_REQUIRED', 'the session ended');
-  if (answer === null) throw new SessionError('RENEW_FAILED', 'no tab answered the renewal request in time');
-  throw new SessionError(answer === 'LOGIN_REQUIRED' || answer === 'NETWORK' ? answer : 'RENEW_FAILED', 'the renewing tab failed to renew');
+  throw new SessionError(answer === 'LOGIN_REQUIRED' || answer === 'NETWORK' ? answer : 'RENEW_FAILED', `the renewing tab ${answer === null ? 'did not answer in time' : 'failed to renew'}`);
 }

@@ -16,7 +16,7 @@ export const SILENT_TIMEOUT_MS = 10_000;
  * The protocol side: PKCE redirect and callback, refresh, the silent iframe and end-session,
  * through oidc-client-ts's `OidcClient`. Holds no tokens and no policy; starts nothing.
  */
-export function createProtocol(settings: Settings, metadata: ProviderMetadata, clock: Clock): OidcPort {
+export function createProtocol(settings: Settings, metadata: ProviderMetadata, clock: Clock, now: () => number): OidcPort {
   const client = new OidcClient({
     authority: settings.authority,
     client_id: settings.clientId,
@@ -47,7 +47,8 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
       const known = settings.profile.loginRequiredErrors.includes(code);
       return new SessionError(known ? 'LOGIN_REQUIRED' : fallback, `${message}: the provider answered '${code}'${error.error_description ? ` (${error.error_description})` : ''}`, { cause: error });
     }
-    if (error instanceof ErrorTimeout || (error instanceof Error && (error.name === 'AbortError' || (error instanceof TypeError && /fetch/i.test(error.message))))) {
+    // A timeout, an aborted request, or fetch's TypeError: the provider was not reached.
+    if (error instanceof ErrorTimeout || error instanceof TypeError || (error as Error | null)?.name === 'AbortError') {
       return new SessionError('NETWORK', `${message}: the provider could not be reached`, { cause: error });
     }
     return new SessionError(fallback, `${message}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
@@ -73,7 +74,7 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
       }
       const state = response.userState as { returnTo?: unknown; renewSessionId?: unknown } | undefined;
       return {
-        tokens: tokensOf(response),
+        tokens: tokensOf(response, now),
         returnTo: typeof state?.returnTo === 'string' ? state.returnTo : null,
         renewSessionId: typeof state?.renewSessionId === 'string' ? state.renewSessionId : null,
       };
@@ -92,10 +93,11 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
         throw mapError(error, 'the renewal failed', 'RENEW_FAILED');
       }
       // A refresh may omit the ID token; the last one stays the hint for end-session.
-      return tokensOf(response, tokens.idToken);
+      // A refresh may omit the ID token and, without rotation, the refresh token (RFC 6749 §6): the last ones stay.
+      return tokensOf(response, now, tokens);
     },
 
-    async silent({ maxAgeSec, idTokenHint }) {
+    async silent({ maxAgeSec, idTokenHint, signal }) {
       let response: SigninResponse;
       try {
         const request = await client.createSigninRequest({
@@ -103,11 +105,11 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
           // NHS login does not accept id_token_hint on authorize.
           ...(idTokenHint && settings.profile.idTokenHintOnAuthorize ? { id_token_hint: idTokenHint } : {}),
         });
-        response = await client.processSigninResponse(await inHiddenFrame(request.url, clock));
+        response = await client.processSigninResponse(await inHiddenFrame(request.url, clock, signal));
       } catch (error) {
         throw mapError(error, 'the renewal failed', 'RENEW_FAILED');
       }
-      return tokensOf(response);
+      return tokensOf(response, now);
     },
 
     async completeSignout(url) {
@@ -137,44 +139,53 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
  * as the SDK started in that frame posts it (same origin only). No inline style: the
  * `hidden` attribute keeps it out of sight, so a strict CSP holds.
  */
-function inHiddenFrame(url: string, clock: Clock): Promise<string> {
+function inHiddenFrame(url: string, clock: Clock, signal?: AbortSignal): Promise<string> {
   const doc = globalThis.document;
   const frame = doc.createElement('iframe');
+  // Hidden: not rendered, and not exposed to assistive technology either.
   frame.hidden = true;
-  frame.title = 'silent sign-in';
   return new Promise<string>((resolve, reject) => {
-    const timer = clock.setTimeout(() => done(new ErrorTimeout('the silent sign-in frame did not answer in time')), SILENT_TIMEOUT_MS);
+    const timer = clock.setTimeout(() => done(new ErrorTimeout('no answer in time')), SILENT_TIMEOUT_MS);
     const onMessage = (event: MessageEvent) => {
       const data = event.data as { source?: unknown; url?: unknown } | null;
       if (event.source !== frame.contentWindow || event.origin !== globalThis.location.origin) return;
       if (data?.source !== FRAME_MESSAGE_SOURCE || typeof data.url !== 'string') return;
       done(null, data.url);
     };
+    const onAbort = () => done(new Error('stopped'));
     const done = (error: Error | null, answer?: string) => {
       clock.clearTimeout(timer);
       globalThis.removeEventListener('message', onMessage);
+      signal?.removeEventListener('abort', onAbort);
       frame.remove();
       if (error) reject(error);
       else resolve(answer as string);
     };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort);
     globalThis.addEventListener('message', onMessage);
     doc.body.append(frame);
     frame.src = url;
   });
 }
 
-/** The tokens of a response; an ID token it lacks is `previous` (a refresh may omit it), else an error. */
-function tokensOf(response: SigninResponse, previous?: string): TokenSet {
-  const idToken = response.id_token ?? previous;
+/**
+ * The tokens of a response. What a refresh response leaves out (the ID token, an unrotated
+ * refresh token) is `previous`'s; a sign-in response without an ID token is refused. The
+ * access token's expiry is counted on the session's clock from `expires_in`.
+ */
+function tokensOf(response: SigninResponse, now: () => number, previous?: TokenSet): TokenSet {
+  const idToken = response.id_token ?? previous?.idToken;
   if (!idToken) throw new SessionError('ID_TOKEN_INVALID', 'the token response has no id_token');
+  const expiresIn = response.expires_in;
   return {
     idToken,
     accessToken: response.access_token,
-    refreshToken: response.refresh_token ?? null,
-    accessTokenExpiresAt: typeof response.expires_at === 'number' ? response.expires_at * 1000 : null,
+    refreshToken: response.refresh_token ?? previous?.refreshToken ?? null,
+    accessTokenExpiresAt: typeof expiresIn === 'number' && Number.isFinite(expiresIn) ? now() + expiresIn * 1000 : null,
   };
 }
 
 export { afterExpiry } from './expiry.js';
-export { completeSignin, renew, RENEW_TIMEOUT_MS, restoreSilently, signIn, signOut } from './flows.js';
+export { completeSignin, completeSignout, renew, RENEW_TIMEOUT_MS, restoreSilently, signIn, signOut } from './flows.js';
 export type { FlowContext, RenewHost } from './flows.js';

@@ -28,8 +28,8 @@ export interface OidcPort {
   completeSignin(url: URL): Promise<SigninResult>;
   /** Renews with the refresh token. The new ID token (if any) is NOT verified here. */
   refresh(tokens: TokenSet, claims: Claims): Promise<TokenSet>;
-  /** Renews in a hidden iframe with `prompt=none`; needs no tokens in hand. */
-  silent(request: { readonly maxAgeSec?: number; readonly idTokenHint: string | null }): Promise<TokenSet>;
+  /** Renews in a hidden iframe with `prompt=none`; needs no tokens in hand. `signal` removes the frame. */
+  silent(request: { readonly maxAgeSec?: number; readonly idTokenHint: string | null; readonly signal?: AbortSignal | undefined }): Promise<TokenSet>;
   /** Consumes the state of a return from end-session. */
   completeSignout(url: URL): Promise<void>;
   /** Navigates to end-session with `id_token_hint`, `post_logout_redirect_uri` and `state`. */

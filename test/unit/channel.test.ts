@@ -35,7 +35,7 @@ describe('parseMessage', () => {
     ['activity without a session id', wire({ type: 'activity', at: NOW })],
     ['activity with an empty session id', wire({ type: 'activity', sessionId: '', at: NOW })],
     ['activity stamped in the future', wire({ type: 'activity', sessionId: 's', at: NOW + FUTURE_TOLERANCE_MS + 1 })],
-    ['a message sent from the future', { v: CHANNEL_VERSION, sentAt: NOW + FUTURE_TOLERANCE_MS + 1, type: 'signed-out', sessionId: 's' }],
+    ['a message sent from the future', { v: CHANNEL_VERSION, sentAt: NOW + FUTURE_TOLERANCE_MS + 1, type: 'activity', sessionId: 's', at: NOW }],
     ['expired with an unknown reason', wire({ type: 'expired', sessionId: 's', reason: 'bored' })],
     ['a hand-over with a malformed ID token', wire({ type: 'signed-in', sessionId: 's', tokens: { ...tokens, idToken: 'nope' }, claims: { sub: 'alice' }, timing })],
     ['a hand-over without sub', wire({ type: 'signed-in', sessionId: 's', tokens, claims: {}, timing })],
@@ -44,6 +44,13 @@ describe('parseMessage', () => {
     ['renewed with tokens missing', wire({ type: 'renewed', sessionId: 's', tokens: { idToken: JWT }, claims: {} })],
   ])('drops %s', (_name, raw) => {
     expect(parseMessage(raw, NOW)).toBeNull();
+  });
+
+  it('keeps a message that only ends a session, whatever its stamp: a clock cannot abuse it', () => {
+    for (const message of [{ type: 'signed-out', sessionId: 's' }, { type: 'expired', sessionId: 's', reason: 'idle' }]) {
+      const raw = { v: CHANNEL_VERSION, sentAt: NOW + 3600_000, ...message };
+      expect(parseMessage(raw, NOW)).toEqual(raw);
+    }
   });
 
   it('accepts timestamps within the tolerance ahead', () => {

@@ -5,6 +5,7 @@
 // provider is a stand-in (test/unit/support.ts).
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SessionError } from '../../src/errors.js';
+import { RENEW_TIMEOUT_MS } from '../../src/protocol/flows.js';
 import { createSessionWith, TOKEN_REQUEST_TIMEOUT_MS, type Session } from '../../src/session.js';
 import { createMemoryStore, type RecordStore } from '../../src/store.js';
 import { claimsAt, CLIENT_ID, deferred, fakeOidc, FakeClock, HOUR, ISSUER, makeKeys, MIN, tabDeps, userInput, watchChannels, watchListeners, type Keys } from './support.js';
@@ -211,5 +212,149 @@ describe('a tab that had expired, when another tab signs out', () => {
     await delivered();
     expect(second.session.getSnapshot()).toMatchObject({ status: 'signed-out', reason: 'signed_out' });
     expect(second.oidc.authorize).toEqual([]);
+  });
+});
+
+describe('what the review of the rebuild found', () => {
+  it('a new tab does not take over a session signed out while it was verifying the hand-over', async () => {
+    const first = await signedInTab();
+    const gate = deferred<void>();
+    const oidc = fakeOidc('unused');
+    const slowKeys: typeof keys.keys = async (header, token) => {
+      await gate.promise;
+      return keys.keys(header, token);
+    };
+    const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired: 'none' },
+      { ...oidc.deps, keys: slowKeys, store: { ...store, kind: 'indexeddb' }, ...tabDeps(false) });
+    sessions.push(s);
+    const started = s.start();
+    await delivered(); // the offer has arrived; verification waits on the keys
+    await first.session.signOut();
+    await delivered();
+    gate.resolve();
+    await delivered();
+    await started;
+    expect(s.getSnapshot().status).toBe('signed-out');
+    await expect(s.getAccessToken()).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
+  });
+
+  it('a hand-over that fails verification is reported and the tab goes on to restore silently', async () => {
+    await signedInTab().then((first) => first.session.stop());
+    const sessionId = ((await store.get()) as { sessionId: string }).sessionId;
+    const forger = await makeKeys(); // another key: the signature cannot verify
+    const forged = await forger.sign(claimsAt(T0, { sub: 'mallory' }));
+    let silentTries = 0;
+    const oidc = fakeOidc('unused');
+    oidc.deps.protocol.silent = async () => {
+      silentTries += 1;
+      throw new SessionError('LOGIN_REQUIRED', 'stand-in provider: no session');
+    };
+    const second = tab(false, oidc);
+    const errors: SessionError[] = [];
+    second.session.on('error', (error) => errors.push(error));
+    const hostile = new BroadcastChannel(CHANNEL);
+    hostile.onmessage = (event) => {
+      const m = event.data as { type: string; requestId: string };
+      if (m.type !== 'token-request') return;
+      hostile.postMessage({ v: 1, sentAt: clock.now(), type: 'token-offer', requestId: m.requestId, sessionId, tokens: { idToken: forged, accessToken: 'stolen', refreshToken: null, accessTokenExpiresAt: null }, claims: { sub: 'mallory' }, timing: { signedInAt: T0, authTime: T0, providerAuthTime: T0, sessionExpiresAt: null, lastActivityAt: T0 } });
+    };
+    const started = second.session.start();
+    await delivered();
+    await delivered();
+    hostile.close();
+    await expect(started).resolves.toMatchObject({ status: 'signed-out' });
+    expect(errors.map((e) => e.code)).toEqual(['ID_TOKEN_INVALID']);
+    expect(silentTries).toBe(1);
+  });
+
+  it('signOut() while start() is in flight: the start does not sign the tab back in', async () => {
+    await signedInTab();
+    const second = tab(false);
+    const started = second.session.start();
+    await second.session.signOut();
+    await delivered();
+    await started;
+    expect(second.session.getSnapshot().status).toBe('signed-out');
+  });
+
+  it('signing out of a session that hit a limit does not undo it: the next sign-in still authenticates', async () => {
+    const { session: s, oidc } = await signedInTab();
+    clock.advance(30 * MIN);
+    expect(s.getSnapshot().status).toBe('expired');
+    await s.signOut();
+    await s.signIn();
+    expect(oidc.authorize.at(-1)).toMatchObject({ prompt: 'login', maxAgeSec: 0 });
+    expect(await store.get()).toMatchObject({ status: 'ended', endedReason: 'signed_out', reauthRequired: true });
+  });
+
+  it('a sign-in that arrives already past the absolute limit is expired and does not send the user round again', async () => {
+    const { session: s, oidc } = await signedInTab(claimsAt(T0, { auth_time: Math.floor((T0 - 13 * HOUR) / 1000) }));
+    await delivered();
+    expect(s.getSnapshot()).toMatchObject({ status: 'expired', reason: 'absolute' });
+    expect(oidc.authorize).toEqual([]);
+  });
+
+  it('a follower\'s renew() ends with the session, not 15 seconds later', async () => {
+    const first = await signedInTab();
+    const second = tab(false);
+    const started = second.session.start();
+    await delivered();
+    await started;
+    first.session.stop(); // the leader is gone: nobody will answer
+    const renewing = second.session.renew();
+    await delivered();
+    await second.session.signOut();
+    await expect(renewing).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
+  });
+
+  it('a listener that extends the session on warning gets its events after the warning, in order', async () => {
+    const { session: s } = await signedInTab();
+    const seen: string[] = [];
+    s.subscribe((snapshot) => {
+      seen.push(`change:${snapshot.status}`);
+      if (snapshot.status === 'warning') void s.staySignedIn();
+    });
+    s.on('warning', () => seen.push('event:warning'));
+    s.on('activity', () => seen.push('event:activity'));
+    clock.advance(28 * MIN);
+    expect(seen).toEqual(['change:warning', 'event:warning', 'change:active', 'event:activity']);
+  });
+
+  it('start() again after stop() takes the live tab\'s newer tokens', async () => {
+    const first = await signedInTab();
+    const second = tab(false);
+    const started = second.session.start();
+    await delivered();
+    await started;
+    second.session.stop();
+    await first.session.renew(); // the leader renews while the second tab is stopped
+    await second.session.start();
+    await delivered();
+    await expect(second.session.getAccessToken()).resolves.toBe('access-1');
+  });
+});
+
+describe('a renewal that had to go to the provider in a top-level redirect', () => {
+  it('fails after a while if the page stays (the app cancelled the navigation), and the next renewal can run', async () => {
+    history.replaceState(null, '', '/callback?code=abc&state=xyz');
+    const oidc = fakeOidc(await keys.sign(claimsAt(T0)));
+    const complete = oidc.deps.protocol.completeSignin;
+    // No refresh token: renewal goes through the iframe, which the provider's cookie does not reach.
+    oidc.deps.protocol.completeSignin = async (url) => {
+      const result = await complete(url);
+      return { ...result, tokens: { ...result.tokens, refreshToken: null } };
+    };
+    const { session: s } = tab(true, oidc);
+    await s.start();
+    const first = s.renew();
+    await delivered();
+    expect(oidc.authorize).toEqual([expect.objectContaining({ prompt: 'none', renewSessionId: expect.any(String) })]);
+    clock.advance(RENEW_TIMEOUT_MS);
+    await expect(first).rejects.toMatchObject({ code: 'RENEW_FAILED' });
+    const second = s.renew();
+    await delivered();
+    expect(oidc.authorize).toHaveLength(2);
+    clock.advance(RENEW_TIMEOUT_MS);
+    await expect(second).rejects.toMatchObject({ code: 'RENEW_FAILED' });
   });
 });

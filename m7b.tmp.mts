@@ -1,3 +1,0 @@
-import * as esbuild from '/work/main/node_modules/esbuild/lib/main.js';
-const r = await esbuild.build({ entryPoints: ['/tmp/m2/app.js'], bundle: true, minify: true, splitting: true, format: 'esm', outdir: '/tmp/m2/out3', write: false, metafile: true, absWorkingDir: '/tmp/m2', nodePaths: ['/work/main/node_modules'] });
-for (const [k, o] of Object.entries(r.metafile.outputs)) { if (k.endsWith('.map') || /fallback/.test(k)) continue; console.log(k, o.bytes); for (const [i, v] of Object.entries(o.inputs).sort((a,b)=>b[1].bytesInOutput-a[1].bytesInOutput)) if (!/jose|oidc-client/.test(i)) console.log('   ', v.bytesInOutput, i.replace(/.*work\/main\//, '')); }

@@ -1,0 +1,45 @@
+// @vitest-environment happy-dom
+// The protocol adapter on oidc-client-ts's OidcClient, against a stand-in token endpoint
+// (fetch is stubbed: no provider runs in a unit test; the end-to-end tests use a real one).
+import { expect, it, vi } from 'vitest';
+import { resolveOptions } from '../../src/options.js';
+import { createProtocol } from '../../src/protocol/index.js';
+import { CLIENT_ID, FakeClock, ISSUER } from './support.js';
+
+const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
+const metadata = {
+  issuer: ISSUER, jwksUri: `${ISSUER}/jwks`, endSessionEndpoint: null,
+  raw: { issuer: ISSUER, authorization_endpoint: `${ISSUER}/auth`, token_endpoint: `${ISSUER}/token`, jwks_uri: `${ISSUER}/jwks` },
+};
+const tokens = { idToken: 'header.payload.sig', accessToken: 'at-0', refreshToken: 'rt-0', accessTokenExpiresAt: T0 };
+
+function tokenEndpoint(body: Record<string, unknown>) {
+  const requests: URLSearchParams[] = [];
+  vi.stubGlobal('fetch', async (_url: string, init: RequestInit) => {
+    requests.push(new URLSearchParams(String(init.body)));
+    return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+  });
+  return requests;
+}
+
+it('keeps the refresh token and ID token a refresh response leaves out (no rotation, RFC 6749 §6), and counts expiry on the session clock', async () => {
+  const requests = tokenEndpoint({ access_token: 'at-1', token_type: 'Bearer', expires_in: 300 });
+  const clock = new FakeClock(T0);
+  const settings = resolveOptions({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock });
+  // The session's time runs an hour ahead of Date.now() here (its clock was set back and never goes back).
+  const sessionNow = () => Date.now() + 3600_000;
+  const port = createProtocol(settings, metadata, clock, sessionNow);
+  const renewed = await port.refresh(tokens, { sub: 'alice' });
+  expect(requests[0]?.get('grant_type')).toBe('refresh_token');
+  expect(requests[0]?.get('refresh_token')).toBe('rt-0');
+  expect(renewed).toMatchObject({ accessToken: 'at-1', refreshToken: 'rt-0', idToken: 'header.payload.sig' });
+  expect(Math.abs(renewed.accessTokenExpiresAt! - (sessionNow() + 300_000))).toBeLessThan(2000);
+});
+
+it('takes a rotated refresh token', async () => {
+  tokenEndpoint({ access_token: 'at-1', token_type: 'Bearer', refresh_token: 'rt-1' });
+  const clock = new FakeClock(T0);
+  const settings = resolveOptions({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock });
+  const renewed = await createProtocol(settings, metadata, clock, () => Date.now()).refresh(tokens, { sub: 'alice' });
+  expect(renewed).toMatchObject({ refreshToken: 'rt-1', accessTokenExpiresAt: null });
+});
