@@ -1,11 +1,15 @@
 /** The name of a provider profile. */
 export type ProviderName = 'generic' | 'nhs-login' | 'signaturgruppen-broker';
 
-/** The quirks of one identity provider, as data. Each field cites the fact it encodes. */
+/**
+ * The quirks of one identity provider, as data. Sources: NHS login's developer documentation
+ * and Interface Specification; the Signaturgruppen Broker's public documentation (sessions,
+ * claims, logout, troubleshooting).
+ */
 export interface ProviderProfile {
   /** ID token signature algorithms accepted. Never `none`, never HMAC (a public client has no secret). */
   readonly idTokenAlgorithms: readonly string[];
-  /** Whether authorize accepts `max_age`. NHS login: not supported (REFERENCE.md, NHS login). */
+  /** Whether authorize accepts `max_age`. NHS login: not supported (its Interface Specification). */
   readonly supportsMaxAge: boolean;
   /** Error codes of a failed `prompt=none` meaning "the user must sign in". NHS login adds `sso_login_required`. */
   readonly loginRequiredErrors: readonly string[];
@@ -37,7 +41,7 @@ export const providers: Readonly<Record<ProviderName, ProviderProfile>> = Object
     unsupportedAuthParams: [],
   }),
   'nhs-login': Object.freeze<ProviderProfile>({
-    // NHS login signs tokens with RS512 (REFERENCE.md, NHS login).
+    // NHS login signs tokens with RS512 (its Interface Specification).
     idTokenAlgorithms: ['RS512'],
     // max_age, ui_locales, id_token_hint and login_hint are not supported on authorize.
     supportsMaxAge: false,

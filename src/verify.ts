@@ -42,8 +42,8 @@ function epochSeconds(value: unknown, claim: string): number {
  * Reads the session facts from verified claims. Fails closed: a claim present but
  * malformed ends sign-in with `ID_TOKEN_INVALID`, it is never ignored.
  *
- * `session_expiry` may be a number or a numeric string: the Broker's documented example
- * carries it as a string such as "1781823778" (REFERENCE.md).
+ * `session_expiry` may be a number or a numeric string: the Signaturgruppen Broker's
+ * documented example ID token carries it as a string such as "1781823778".
  */
 export function readSessionClaims(payload: Readonly<Record<string, unknown>>): SessionClaims {
   const issuedAt = epochSeconds(payload.iat, 'iat');

@@ -1,7 +1,8 @@
 // The local identity provider: oidc-provider (a real, certified OpenID Provider), in
-// memory, on 127.0.0.1, with one test user and three clients that behave as
-// ../shared/design/REFERENCE.md describes: `generic`, `nhs-login` and
-// `signaturgruppen-broker`. Used by `npm start` and by the tests.
+// memory, on 127.0.0.1, with one test user and three clients that behave as the providers'
+// public documentation describes (NHS login's developer documentation and Interface
+// Specification; the Signaturgruppen Broker's pages on sessions, claims and logout):
+// `generic`, `nhs-login` and `signaturgruppen-broker`. Used by `npm start` and by the tests.
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
