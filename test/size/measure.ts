@@ -24,9 +24,10 @@ export interface SizeReport {
   readonly totalGzip: number;
 }
 
+/** The package an input file belongs to: the name after its last node_modules/. */
 const packageOf = (input: string): string => {
-  const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input);
-  return match ? match[1]! : 'oidc-session-guard';
+  const matches = [...input.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)];
+  return matches.at(-1)?.[1] ?? 'oidc-session-guard';
 };
 
 /** Bundles `source` (an app's entry module) against the built package at `root`. */
@@ -40,7 +41,9 @@ export async function measure(source: string, root = resolve(import.meta.dirname
       entryPoints: [join(dir, 'app.js')],
       bundle: true, minify: true, splitting: true, format: 'esm', platform: 'browser',
       outdir: join(dir, 'out'), write: false, metafile: true, logLevel: 'silent',
-      nodePaths: [join(root, 'node_modules')], absWorkingDir: dir,
+      // Paths through the link, not the checkout's real path: chunk names (and so the bytes)
+      // must not depend on where the project lies.
+      preserveSymlinks: true, absWorkingDir: dir,
     });
     const chunks = new Map<string, Chunk & { imports: { path: string; kind: string }[]; entry: boolean }>();
     for (const file of result.outputFiles) {
