@@ -218,9 +218,10 @@ export interface Leadership {
 
 /**
  * Leadership through a Web Lock: the tab holding the lock leads until it closes or
- * unloads (the browser then releases it), and the next waiting tab takes over.
+ * unloads (the browser then releases it), and the next waiting tab takes over. With `wait`
+ * false it is a one-time claim: a tab that does not get the lock at once never leads.
  */
-export function lockLeadership(locks: LockManager, name: string): Leadership {
+export function lockLeadership(locks: LockManager, name: string, wait = true): Leadership {
   let leader = false;
   let release: () => void = () => undefined;
   const held = new Promise<void>((resolve) => {
@@ -236,8 +237,8 @@ export function lockLeadership(locks: LockManager, name: string): Leadership {
     locks.request(name, { ifAvailable: true }, (lock) => {
       resolve();
       if (lock) return lead();
-      // Another tab leads: wait in line for when it goes.
-      locks.request(name, { signal: abort.signal }, lead).catch(() => undefined);
+      // Another tab leads: wait in line for when it goes (unless this is a one-time claim).
+      if (wait) locks.request(name, { signal: abort.signal }, lead).catch(() => undefined);
       return undefined;
     }).catch(() => resolve());
   });

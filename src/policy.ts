@@ -48,11 +48,8 @@ function isPresetName(value: unknown): value is PresetName {
 export function resolvePolicy(value: unknown, path = 'options.policy'): SessionPolicy {
   if (value === undefined) return presets[DEFAULT_PRESET];
   if (isPresetName(value)) return presets[value];
-  if (typeof value === 'string') {
-    throw new TypeError(`"${path}" must be one of ${Object.keys(presets).map((k) => `'${k}'`).join(', ')} or an object; got '${value}'`);
-  }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new TypeError(`"${path}" must be a preset name or { idleTimeoutMs, absoluteTimeoutMs, warningBeforeMs }`);
+    throw new TypeError(`"${path}" must be one of ${Object.keys(presets).map((k) => `'${k}'`).join(', ')} or { idleTimeoutMs, absoluteTimeoutMs, warningBeforeMs }; got ${JSON.stringify(value)}`);
   }
   const input = value as Record<string, unknown>;
   for (const key of Object.keys(input)) {

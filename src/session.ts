@@ -1,6 +1,6 @@
 import type { JWTVerifyGetKey } from 'jose';
 import { trackActivity, type ActivityTracker } from './activity.js';
-import { electLeader, openChannel, type Leadership, type SessionHandover, type TabChannel } from './channel.js';
+import { electLeader, lockLeadership, openChannel, type Leadership, type SessionHandover, type TabChannel } from './channel.js';
 import { monotonicTime } from './clock.js';
 import { Emitter, type Unsubscribe } from './emitter.js';
 import { SessionError } from './errors.js';
@@ -109,6 +109,9 @@ interface Tracking {
 
 const isCap = (reason: unknown): boolean => reason === 'absolute' || reason === 'session_expiry';
 
+/** The absolute limit or session_expiry ends (or ended) the session: only a new sign-in goes further. */
+const limitReached = (reason: string) => new SessionError('LIMIT_REACHED', `the session's ${reason} limit cannot be extended; only a new sign-in goes further`);
+
 class SessionImpl implements Session {
   readonly #settings: Settings;
   readonly #deps: SessionDeps;
@@ -215,8 +218,9 @@ class SessionImpl implements Session {
     if (action.type === 'activity' && !action.remote && was && now.lastActivityAt > was.lastActivityAt) {
       // The tab where the input happened writes the record and tells the others.
       this.#write(run, recordOf(now));
-      const dismissed = action.stay && next.status === 'active';
-      run.channel.post(dismissed ? { type: 'warning-dismissed', sessionId: now.sessionId, at: now.lastActivityAt } : { type: 'activity', sessionId: now.sessionId, at: now.lastActivityAt });
+      // "Stay signed in" that ended a warning ends it in every tab; anything else is activity.
+      const type = action.stay && next.status === 'active' ? 'warning-dismissed' : 'activity';
+      run.channel.post({ type, sessionId: now.sessionId, at: now.lastActivityAt });
     }
     if (next.status === 'expired' && prev.status !== 'expired') {
       this.#reauthRequired = true;
@@ -224,24 +228,38 @@ class SessionImpl implements Session {
       if (!(action.type === 'expire' && action.remote)) run.channel.post({ type: 'expired', sessionId: now.sessionId, reason: next.reason });
       // Only a session that was live: one that arrives already past a limit (a provider that
       // ignored prompt=login / max_age=0) would send the user round again and again.
-      if (this.#settings.onExpired !== 'none' && isLive(prev)) work.push(() => this.#afterExpiry(run, now.sessionId));
+      if (this.#settings.onExpired !== 'none' && isLive(prev)) {
+        const lockName = `oidc-session-guard|reauth|${this.#key}|${now.sessionId}`;
+        const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+        // One-time claims: a tab that does not get the lock at once must not get it when the winner unloads.
+        const claimLock = () => (locks ? lockLeadership(locks, lockName, false) : null);
+        // A visible tab claims the redirect now, when every tab sees the expiry at once; the
+        // protocol, which each tab loads in its own time, comes after.
+        const claim = this.#settings.onExpired === 'reauthenticate' && document.visibilityState === 'visible' ? claimLock() : null;
+        work.push(() => this.#afterExpiry(run, claimLock, claim));
+      }
     }
   }
 
   /** Carries out `onExpired` (the protocol chunk: it signs in or out); cancelled if the session comes back. */
-  #afterExpiry(run: Run, sessionId: string): void {
+  #afterExpiry(run: Run, claimLock: () => Leadership | null, claim: Leadership | null): void {
     const stillExpired = () => this.#state.status === 'expired' && this.#run === run;
+    run.cancelExpiry = () => claim?.close();
     this.#flows().then(({ lib }) => {
-      if (!stillExpired()) return;
-      run.cancelExpiry = lib.afterExpiry(this.#settings.onExpired, `oidc-session-guard|reauth|${this.#key}|${sessionId}`, {
+      if (!stillExpired()) return claim?.close();
+      run.cancelExpiry = lib.afterExpiry(this.#settings.onExpired, {
+        claim: claimLock,
         stillExpired,
         reauthenticate: () => this.signIn({ prompt: 'login' }).catch((error: unknown) => {
-          this.#emitError(error, 'NETWORK', 'reauthentication');
+          this.#emitError(error, 'NETWORK', 'onExpired');
           throw error;
         }),
-        signOut: () => this.signOut().catch((error: unknown) => this.#emitError(error, 'NETWORK', 'sign-out after expiry')),
-      });
-    }, (error: unknown) => this.#emitError(error, 'NETWORK', 'loading the sign-in code'));
+        signOut: () => this.signOut().catch((error: unknown) => this.#emitError(error, 'NETWORK', 'onExpired')),
+      }, claim);
+    }, (error: unknown) => {
+      claim?.close();
+      this.#emitError(error, 'NETWORK', 'onExpired');
+    });
   }
 
   // ---- lifecycle ----
@@ -343,7 +361,7 @@ class SessionImpl implements Session {
     const handover = await ask();
     stopGuard();
     // A hand-over that fails verification (forged, or keys out of reach) is reported; the tab goes on without it.
-    if (handover && (await this.#adopt(run, handover).catch((error: unknown) => this.#emitError(error, 'ID_TOKEN_INVALID', 'taking over the session of another tab')))) return;
+    if (handover && (await this.#adopt(run, handover).catch((error: unknown) => this.#emitError(error, 'ID_TOKEN_INVALID', 'hand-over')))) return;
     stopGuard();
     // No live tab: the hidden iframe's prompt=none, only while the record is inside its limits.
     let live: Live;
@@ -353,7 +371,7 @@ class SessionImpl implements Session {
     } catch (error) {
       stopGuard();
       // The provider session is gone or unreachable from the iframe: the user signs in.
-      if (!(error instanceof SessionError && error.code === 'LOGIN_REQUIRED')) this.#emitError(error, 'RENEW_FAILED', 'silent renewal on start');
+      if (!(error instanceof SessionError && error.code === 'LOGIN_REQUIRED')) this.#emitError(error, 'RENEW_FAILED', 'silent renewal');
       this.#dispatch({ type: 'signed-out', reason: null });
       return;
     }
@@ -464,9 +482,7 @@ class SessionImpl implements Session {
     this.#lookNow();
     const state = this.#state;
     if (isLive(state)) return state.live;
-    throw state.status === 'expired' && isCap(state.reason)
-      ? new SessionError('LIMIT_REACHED', `the session has reached its ${state.reason} limit`)
-      : new SessionError('LOGIN_REQUIRED', 'there is no active session');
+    throw state.status === 'expired' && isCap(state.reason) ? limitReached(state.reason) : new SessionError('LOGIN_REQUIRED', 'there is no active session');
   }
 
   /**
@@ -484,7 +500,7 @@ class SessionImpl implements Session {
       this.renew()
         .catch((error: unknown) => {
           this.#autoRenew.failedAt = this.#now();
-          this.#emitError(error, 'RENEW_FAILED', 'automatic renewal');
+          this.#emitError(error, 'RENEW_FAILED', 'renewal');
         })
         .finally(() => {
           this.#autoRenew.pending = false;
@@ -525,9 +541,7 @@ class SessionImpl implements Session {
     const now = this.#now();
     this.#dispatch({ type: 'activity', at: now, now, stay: true, remote: false });
     const state = this.#state;
-    if (state.status === 'warning' && isCap(state.decision.reason)) {
-      throw new SessionError('LIMIT_REACHED', `the session ends at its ${state.decision.reason} limit; only a new sign-in goes further`);
-    }
+    if (state.status === 'warning' && isCap(state.decision.reason)) throw limitReached(state.decision.reason);
   }
 
   async renew(): Promise<void> {
@@ -572,7 +586,7 @@ class SessionImpl implements Session {
       const { lib, ctx } = await this.#flows();
       await lib.signOut(ctx, idTokenHint);
     } catch (error) {
-      this.#emitError(error, 'NETWORK', 'sign-out at the provider');
+      this.#emitError(error, 'NETWORK', 'sign-out');
       globalThis.location.assign(this.#settings.postLogoutRedirectUri);
     }
   }
@@ -601,7 +615,7 @@ class SessionImpl implements Session {
       dispatch: (action) => here() && this.#dispatch(action),
       post: (message) => run.channel.post(message),
       adopt: (handover) => {
-        this.#adopt(run, handover).catch((error: unknown) => this.#emitError(error, 'ID_TOKEN_INVALID', 'taking over the session of another tab'));
+        this.#adopt(run, handover).catch((error: unknown) => this.#emitError(error, 'ID_TOKEN_INVALID', 'hand-over'));
       },
       tookRenewal: (tokens, claims) => this.#tookRenewal(run, tokens, claims),
       renewFor: (live, now) => {

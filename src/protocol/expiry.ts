@@ -1,4 +1,5 @@
 // In the protocol chunk: every action but 'none' signs in or out, which loads it anyway.
+import type { Leadership } from '../channel.js';
 import type { OnExpired } from '../options.js';
 
 /** What the expiry step may ask of the session. */
@@ -9,6 +10,8 @@ export interface ExpiryHost {
   reauthenticate(): Promise<void>;
   /** Signs out, through end-session. */
   signOut(): void;
+  /** Claims the lock that lets one tab go (see {@link afterExpiry}); null without Web Locks. */
+  claim(): Leadership | null;
 }
 
 /**
@@ -17,39 +20,46 @@ export interface ExpiryHost {
  *
  * `'reauthenticate'`: NHS login requires that at the end of each period the user is sent
  * back through authentication without interaction. Exactly one tab navigates: the one
- * that takes the Web Lock named `lockName` (held until the page unloads); the others stay
- * `expired` and take the new session over when it comes. A hidden tab waits until seen.
+ * that holds the reauthentication Web Lock (until the page unloads): `claim`, taken by a
+ * visible tab at the moment of expiry, or taken here by a tab that was hidden then, once
+ * it is seen. The others stay `expired` and take the new session over when it comes.
  */
-export function afterExpiry(mode: OnExpired, lockName: string, host: ExpiryHost): () => void {
+export function afterExpiry(mode: OnExpired, host: ExpiryHost, claim: Leadership | null): () => void {
   if (mode === 'none') return () => undefined;
   if (mode === 'sign-out') {
     host.signOut();
     return () => undefined;
   }
-  const go = () => {
-    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
-    if (!locks) {
+  const go = (held: Leadership | null) => {
+    if (!held) {
       // Without Web Locks every visible tab redirects (see the README's limits).
       host.reauthenticate().catch(() => undefined);
       return;
     }
-    // Held while the page goes to the provider (released when it unloads); released at once
-    // if the redirect could not start, so a later try in any tab can take it.
-    void locks.request(lockName, { ifAvailable: true }, (lock) => {
-      if (!lock || !host.stillExpired()) return undefined;
-      return host.reauthenticate().then(() => new Promise<void>(() => undefined));
-    }).catch(() => undefined);
+    // The tab that got the lock goes; it holds it while the page goes to the provider (until
+    // it unloads), or lets go at once if the redirect could not start. (A claim does not wait
+    // in line: a tab that did not get it never gets it later.)
+    void held.decided().then((mine) => {
+      if (mine && host.stillExpired()) host.reauthenticate().catch(() => held.close());
+      else held.close();
+    });
   };
+  // A visible tab claimed the lock when it saw the expiry (every tab sees it at once, while
+  // loading this chunk takes each its own time).
+  if (claim) {
+    go(claim);
+    return () => claim.close();
+  }
   const doc = globalThis.document;
   if (doc.visibilityState === 'visible') {
-    go();
+    go(host.claim());
     return () => undefined;
   }
   let waiting = true;
   const onVisible = () => {
     if (doc.visibilityState !== 'visible') return;
     cancel();
-    if (host.stillExpired()) go();
+    if (host.stillExpired()) go(host.claim());
   };
   const cancel = () => {
     if (waiting) doc.removeEventListener('visibilitychange', onVisible);

@@ -65,3 +65,16 @@ it('a tab closed before its turn never leads', async () => {
   expect(b.isLeader()).toBe(false);
   expect(await b.decided()).toBe(false);
 });
+
+it('a one-time claim that does not get the lock never gets it, even when the holder goes', async () => {
+  const locks = fakeLocks();
+  const holder = lockLeadership(locks, 'z', false);
+  const late = lockLeadership(locks, 'z', false);
+  expect(await holder.decided()).toBe(true);
+  expect(await late.decided()).toBe(false);
+  holder.close();
+  await settled();
+  expect(late.isLeader()).toBe(false);
+  expect(await late.decided()).toBe(false);
+  late.close();
+});
