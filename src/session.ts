@@ -205,31 +205,31 @@ class SessionImpl implements Session {
   /** The I/O a transition implies: tracking, the shared record, the other tabs, `onExpired`. */
   #effects(prev: State, next: State, action: Action, work: (() => void)[]): void {
     const run = this.#run;
-    const was = 'live' in prev ? prev.live : null;
-    const now = 'live' in next ? next.live : null;
+    const before = 'live' in prev ? prev.live : null;
+    const after = 'live' in next ? next.live : null;
     const tracked = run?.tracking?.sessionId ?? null;
-    if (!isLive(next) || tracked !== now?.sessionId) this.#untrack();
+    if (!isLive(next) || tracked !== after?.sessionId) this.#untrack();
     if (run && isLive(next) && run.tracking === null) work.push(this.#track(run, next.live.sessionId));
     if (next.status !== 'expired') {
       run?.cancelExpiry();
       if (run) run.cancelExpiry = () => undefined;
     }
-    if (!run || !now) return;
-    if (action.type === 'activity' && !action.remote && was && now.lastActivityAt > was.lastActivityAt) {
+    if (!run || !after) return;
+    if (action.type === 'activity' && !action.remote && before && after.lastActivityAt > before.lastActivityAt) {
       // The tab where the input happened writes the record and tells the others.
-      this.#write(run, recordOf(now));
+      this.#write(run, recordOf(after));
       // "Stay signed in" that ended a warning ends it in every tab; anything else is activity.
       const type = action.stay && next.status === 'active' ? 'warning-dismissed' : 'activity';
-      run.channel.post({ type, sessionId: now.sessionId, at: now.lastActivityAt });
+      run.channel.post({ type, sessionId: after.sessionId, at: after.lastActivityAt });
     }
     if (next.status === 'expired' && prev.status !== 'expired') {
       this.#reauthRequired = true;
-      this.#write(run, endedRecord(now, next.reason));
-      if (!(action.type === 'expire' && action.remote)) run.channel.post({ type: 'expired', sessionId: now.sessionId, reason: next.reason });
+      this.#write(run, endedRecord(after, next.reason));
+      if (!(action.type === 'expire' && action.remote)) run.channel.post({ type: 'expired', sessionId: after.sessionId, reason: next.reason });
       // Only a session that was live: one that arrives already past a limit (a provider that
       // ignored prompt=login / max_age=0) would send the user round again and again.
       if (this.#settings.onExpired !== 'none' && isLive(prev)) {
-        const lockName = `oidc-session-guard|reauth|${this.#key}|${now.sessionId}`;
+        const lockName = `oidc-session-guard|reauth|${this.#key}|${after.sessionId}`;
         const locks = (globalThis.navigator as Navigator | undefined)?.locks;
         // One-time claims: a tab that does not get the lock at once must not get it when the winner unloads.
         const claimLock = () => (locks ? lockLeadership(locks, lockName, false) : null);
@@ -291,7 +291,8 @@ class SessionImpl implements Session {
       }
       const run: Run = { abort, store: this.#deps.store ?? createIdbStore(this.#key), channel, tracking: null, cancelExpiry: () => undefined };
       this.#run = run;
-      channel.onMessage((message) => onTabMessage(message, this.#tabsHost(run)));
+      const host = this.#tabsHost(run);
+      channel.onMessage((message) => onTabMessage(message, host));
       await this.#open(run, url, stopGuard);
     } catch (error) {
       if (error === STOPPED || abort.signal.aborted) return this.#snapshot;
@@ -379,16 +380,19 @@ class SessionImpl implements Session {
     await this.#begin(run, live, stopGuard);
   }
 
-
   /** Makes `live` this tab's session: the record first (other tabs check hand-overs against it), then the state, then the other tabs. */
   async #begin(run: Run, live: Live, stopGuard: () => void): Promise<void> {
     await this.#writeNow(run, recordOf(live));
     stopGuard();
+    if (this.#take(live)) run.channel.post({ type: 'signed-in', ...handoverOf(live) });
+  }
+
+  /** Makes `live` the session here (a new sign-in clears "must reauthenticate"); whether it is live. */
+  #take(live: Live): boolean {
     this.#reauthRequired = false;
     this.#idTokenHint = live.tokens.idToken;
     this.#dispatch({ type: 'begin', live, now: this.#now() });
-    const state = this.#state;
-    if (isLive(state) && state.live === live) run.channel.post({ type: 'signed-in', ...handoverOf(live) });
+    return this.#holds(live.sessionId);
   }
 
   /** Takes over a session another tab holds, after verifying its ID token here. */
@@ -402,11 +406,7 @@ class SessionImpl implements Session {
     const timing = await timingNow();
     if (!timing || verified.claims.sub !== handover.claims.sub || this.#run !== run) return false;
     if (this.#holds(handover.sessionId)) return true;
-    const live: Live = { sessionId: handover.sessionId, tokens: handover.tokens, claims: verified.claims, sid: verified.sid, renewedAt: 0, ...timing };
-    this.#reauthRequired = false;
-    this.#idTokenHint = live.tokens.idToken;
-    this.#dispatch({ type: 'begin', live, now: this.#now() });
-    return isLive(this.#state);
+    return this.#take({ sessionId: handover.sessionId, tokens: handover.tokens, claims: verified.claims, sid: verified.sid, renewedAt: 0, ...timing });
   }
 
   stop(): void {
