@@ -1,16 +1,12 @@
 import type { Clock, TimerHandle } from './clock.js';
 import type { Unsubscribe } from './emitter.js';
 import type { TokenSet } from './machine.js';
-import { database } from './store.js';
+import { database, FUTURE_TOLERANCE_MS } from './store.js';
 
 /** The version of the message set; messages of another version are dropped. */
 export const CHANNEL_VERSION = 1;
 
-/**
- * How far in the future a message's timestamps may be (tabs share one machine clock;
- * this absorbs the time between stamping and delivery). Anything later is dropped.
- */
-export const FUTURE_TOLERANCE_MS = 2_000;
+export { FUTURE_TOLERANCE_MS } from './store.js';
 
 /** The timing of a session, as one tab tells the others. Epoch ms. */
 export interface SessionTiming {
@@ -21,11 +17,10 @@ export interface SessionTiming {
   readonly lastActivityAt: number;
 }
 
-/** A session as handed from one tab to another: its id, tokens, verified claims and timing. */
+/** A session as handed from one tab to another: its id, tokens and timing. Claims come from verifying the ID token. */
 export interface SessionHandover {
   readonly sessionId: string;
   readonly tokens: TokenSet;
-  readonly claims: Readonly<Record<string, unknown>>;
   readonly timing: SessionTiming;
 }
 
@@ -34,7 +29,7 @@ export type TabMessage =
   | { readonly type: 'activity'; readonly sessionId: string; readonly at: number }
   | { readonly type: 'warning-dismissed'; readonly sessionId: string; readonly at: number }
   | ({ readonly type: 'signed-in' } & SessionHandover)
-  | { readonly type: 'renewed'; readonly sessionId: string; readonly tokens: TokenSet; readonly claims: Readonly<Record<string, unknown>> }
+  | { readonly type: 'renewed'; readonly sessionId: string; readonly tokens: TokenSet }
   | { readonly type: 'renew-request'; readonly sessionId: string }
   | { readonly type: 'renew-failed'; readonly sessionId: string; readonly code: string }
   | { readonly type: 'signed-out'; readonly sessionId: string }
@@ -69,7 +64,7 @@ function timingOk(value: unknown, latest: number): value is SessionTiming {
 }
 
 function handoverOk(m: Fields, latest: number): boolean {
-  return isId(m.sessionId) && isTokens(m.tokens) && isObject(m.claims) && typeof m.claims.sub === 'string' && timingOk(m.timing, latest);
+  return isId(m.sessionId) && isTokens(m.tokens) && timingOk(m.timing, latest);
 }
 
 const EXPIRY_REASONS = new Set(['idle', 'absolute', 'session_expiry', 'error']);
@@ -97,7 +92,7 @@ export function parseMessage(raw: unknown, now: number): Envelope | null {
       ok = isId(raw.requestId) && handoverOk(raw, latest);
       break;
     case 'renewed':
-      ok = isId(raw.sessionId) && isTokens(raw.tokens) && isObject(raw.claims);
+      ok = isId(raw.sessionId) && isTokens(raw.tokens);
       break;
     case 'renew-request':
     case 'signed-out':
@@ -116,11 +111,6 @@ export function parseMessage(raw: unknown, now: number): Envelope | null {
       ok = false;
   }
   return ok ? (raw as unknown as Envelope) : null;
-}
-
-/** Activity from several tabs merges as the newest. */
-export function mergeActivity(current: number, incoming: number): number {
-  return Math.max(current, incoming);
 }
 
 /** Raw messages between the tabs of one app: a native BroadcastChannel, or the fallback. */

@@ -4,14 +4,14 @@ import { electLeader, lockLeadership, openChannel, type Leadership, type Session
 import { monotonicTime } from './clock.js';
 import { Emitter, type Unsubscribe } from './emitter.js';
 import { SessionError } from './errors.js';
-import { eventsOf, isLive, LOADING, reduce, sameSnapshot, snapshotOf, type Action, type Claims, type Live, type SessionEvents, type SessionSnapshot, type State, type TokenSet, type WithLive } from './machine.js';
+import { eventsOf, isLive, LOADING, reduce, sameSnapshot, snapshotOf, type Action, type Live, type SessionEvents, type SessionSnapshot, type State, type TokenSet, type WithLive } from './machine.js';
 import type { ProviderMetadata } from './metadata.js';
 import { resolveOptions, type SessionOptions, type Settings } from './options.js';
 import { decide, renewDueAt } from './policy.js';
 import type * as Protocol from './protocol/index.js';
 import type { OidcPort } from './protocol/types.js';
 import { assess, createIdbStore, createMemoryStore, endedRecord, liveRecord, recordOf, type RecordStore, type SessionRecord } from './store.js';
-import { adoptableTiming, handoverOf, onTabMessage, RENEW_DEDUPE_MS, TOKEN_REQUEST_TIMEOUT_MS, type TabsHost } from './tabs.js';
+import { handoverOf, onTabMessage, RENEW_DEDUPE_MS, TOKEN_REQUEST_TIMEOUT_MS, type TabsHost } from './tabs.js';
 import { isSigninResponse, isSignoutResponse, notifyParent } from './urls.js';
 import type { Verifier } from './verify.js';
 import { startWatchdog, type Watchdog } from './watchdog.js';
@@ -314,6 +314,8 @@ class SessionImpl implements Session {
         result = await this.#callback;
       } catch (error) {
         if (!run.abort.signal.aborted) this.#callback = null;
+        // The provider did not authenticate the user (recently enough): the next sign-in must.
+        if (error instanceof SessionError && error.code === 'LOGIN_REQUIRED') this.#reauthRequired = true;
         throw error;
       }
       stopGuard();
@@ -353,10 +355,11 @@ class SessionImpl implements Session {
     };
     const held = this.#held;
     this.#held = null;
-    if (held?.sessionId === record.sessionId) {
-      // This tab's own tokens from before stop(): at once, then a live tab's, which may be newer.
-      await this.#begin(run, { ...held, lastActivityAt: Math.max(held.lastActivityAt, record.lastActivityAt), authTime: record.authTime, providerAuthTime: record.providerAuthTime }, stopGuard);
-      void ask().then((offer) => offer && this.#tookRenewal(run, offer.tokens, offer.claims));
+    if (held?.sessionId === record.sessionId && held.providerAuthTime === record.providerAuthTime) {
+      // This tab's own tokens from before stop(), for the same authentication: at once, then a
+      // live tab's, which may be newer. The earlier authTime of the two counts.
+      await this.#begin(run, { ...held, lastActivityAt: Math.max(held.lastActivityAt, record.lastActivityAt), authTime: Math.min(held.authTime, record.authTime) }, stopGuard);
+      void ask().then((offer) => offer && this.#tookRenewal(run, offer.tokens));
       return;
     }
     const handover = await ask();
@@ -371,9 +374,16 @@ class SessionImpl implements Session {
       live = await lib.restoreSilently(ctx, record.sessionId, run.abort.signal);
     } catch (error) {
       stopGuard();
+      const code = error instanceof SessionError ? error.code : null;
+      // A record the provider's token contradicts (a newer authentication than it knows) is
+      // not believed: the session ends here and everywhere, and the next sign-in authenticates.
+      if (code === 'ID_TOKEN_INVALID') {
+        this.#reauthRequired = true;
+        this.#write(run, { ...record, status: 'ended', endedReason: 'error', reauthRequired: true });
+      }
       // The provider session is gone or unreachable from the iframe: the user signs in.
-      if (!(error instanceof SessionError && error.code === 'LOGIN_REQUIRED')) this.#emitError(error, 'RENEW_FAILED', 'silent renewal');
-      this.#dispatch({ type: 'signed-out', reason: null });
+      if (code !== 'LOGIN_REQUIRED') this.#emitError(error, 'RENEW_FAILED', 'silent renewal');
+      this.#dispatch({ type: 'signed-out', reason: code === 'ID_TOKEN_INVALID' ? 'error' : null });
       return;
     }
     stopGuard();
@@ -395,18 +405,22 @@ class SessionImpl implements Session {
     return this.#holds(live.sessionId);
   }
 
-  /** Takes over a session another tab holds, after verifying its ID token here. */
+  /**
+   * Takes over a session another tab holds, once its ID token is verified here and matches
+   * the shared record (its user, its authentication); timing comes from the record.
+   */
   async #adopt(run: Run, handover: SessionHandover): Promise<boolean> {
+    // Without a shared record (IndexedDB unavailable) the handing tab's timing is all there is.
     const shared = run.store.kind === 'indexeddb';
-    const timingNow = async () => adoptableTiming(handover, shared ? await this.#read(run) : undefined, shared, this.#now(), this.#settings.policy);
-    if (!(await timingNow()) || this.#run !== run) return false;
+    const record = async () => (shared ? this.#recordOf(run, handover.sessionId) : null);
+    const first = await record();
+    if ((shared && !first) || this.#run !== run) return false;
     const { verifier } = await this.#loadVerifier();
-    const verified = await verifier.verifyIssued(handover.tokens.idToken);
+    const state = this.#state;
+    const live = await verifier.adopt(handover, first, 'live' in state ? state.live : null, this.#now());
     // The record again: the session may have been signed out or expired while this tab verified.
-    const timing = await timingNow();
-    if (!timing || verified.claims.sub !== handover.claims.sub || this.#run !== run) return false;
-    if (this.#holds(handover.sessionId)) return true;
-    return this.#take({ sessionId: handover.sessionId, tokens: handover.tokens, claims: verified.claims, sid: verified.sid, renewedAt: 0, ...timing });
+    if ((shared && !(await record())) || this.#run !== run) return false;
+    return this.#holds(handover.sessionId) || this.#take(live);
   }
 
   stop(): void {
@@ -617,11 +631,11 @@ class SessionImpl implements Session {
       adopt: (handover) => {
         this.#adopt(run, handover).catch((error: unknown) => this.#emitError(error, 'ID_TOKEN_INVALID', 'hand-over'));
       },
-      tookRenewal: (tokens, claims) => this.#tookRenewal(run, tokens, claims),
+      tookRenewal: (tokens) => this.#tookRenewal(run, tokens),
       renewFor: (live, now) => {
         if (this.#renewing || !run.tracking?.elected?.isLeader()) return; // a renewal in flight shares its result
         // Renewed a moment ago and this request crossed it: share, do not renew again.
-        if (now - live.renewedAt < RENEW_DEDUPE_MS) run.channel.post({ type: 'renewed', sessionId: live.sessionId, tokens: live.tokens, claims: live.claims });
+        if (now - live.renewedAt < RENEW_DEDUPE_MS) run.channel.post({ type: 'renewed', sessionId: live.sessionId, tokens: live.tokens });
         else this.renew().catch(() => undefined);
       },
       signedOut: () => {
@@ -631,22 +645,21 @@ class SessionImpl implements Session {
     };
   }
 
-  /** Tokens another tab renewed; a newer auth_time it wrote to the record restarts the limits here too. */
-  #tookRenewal(run: Run, tokens: TokenSet, claims: Claims): void {
+  /**
+   * Tokens another tab renewed, taken once their ID token is verified here: this user's, not
+   * older than the one held, claims from it; a newer auth_time restarts the limits. Anything
+   * else is dropped (and reported): nothing about the session changes.
+   */
+  #tookRenewal(run: Run, tokens: TokenSet): void {
     const state = this.#state;
     if (!isLive(state)) return;
-    this.#idTokenHint = tokens.idToken;
-    this.#dispatch({ type: 'update', live: { ...state.live, tokens, claims, renewedAt: this.#now() }, now: this.#now() });
-    if (run.store.kind !== 'indexeddb') return;
-    void this.#read(run).then((stored) => {
-      const current = this.#state;
-      if (!isLive(current)) return;
-      const record = liveRecord(stored, this.#now(), this.#settings.policy, current.live.sessionId);
-      // The renewing tab wrote a later authTime only for a newer auth_time (a reauthentication).
-      if (!record || record.authTime <= current.live.authTime) return;
-      const live = { ...current.live, authTime: record.authTime, providerAuthTime: record.providerAuthTime, lastActivityAt: Math.max(current.live.lastActivityAt, record.lastActivityAt) };
-      this.#dispatch({ type: 'update', live, now: this.#now() });
-    });
+    const held = state.live;
+    this.#loadVerifier().then(({ verifier }) => verifier.renewed(held, tokens, this.#now())).then((next) => {
+      // Only onto the tokens it was checked against: a renewal taken meanwhile is not undone.
+      if (this.#run !== run || (this.#state as Partial<WithLive>).live?.tokens !== held.tokens) return;
+      this.#idTokenHint = next.tokens.idToken;
+      this.#dispatch({ type: 'update', live: next, now: this.#now() });
+    }, (error: unknown) => this.#emitError(error, 'ID_TOKEN_INVALID', 'renewal from another tab'));
   }
 
   // ---- lazy parts ----
@@ -663,10 +676,7 @@ class SessionImpl implements Session {
       const [lib, { verifier, metadata }] = await Promise.all([import('./protocol/index.js'), this.#loadVerifier()]);
       const settings = this.#settings;
       const port = this.#deps.protocol ?? lib.createProtocol(settings, metadata, settings.clock, this.#now);
-      const record = async (sessionId: string) => {
-        const run = this.#run;
-        return run ? liveRecord(await this.#read(run), this.#now(), settings.policy, sessionId) : null;
-      };
+      const record = async (sessionId: string) => (this.#run ? this.#recordOf(this.#run, sessionId) : null);
       return { lib, ctx: { port, verifier, settings, now: this.#now, endSession: metadata.endSessionEndpoint, liveRecord: record } };
     })();
     return this.#retryable(this.#protocol, () => (this.#protocol = null));
@@ -679,6 +689,11 @@ class SessionImpl implements Session {
   }
 
   // ---- the shared record ----
+
+  /** The shared record, if it is of session `sessionId`, believable, active and inside its limits now. */
+  async #recordOf(run: Run, sessionId: string): Promise<SessionRecord | null> {
+    return liveRecord(await this.#read(run), this.#now(), this.#settings.policy, sessionId);
+  }
 
   async #read(run: Run): Promise<unknown> {
     try {

@@ -3,13 +3,22 @@ import type { Live, SessionReason } from './machine.js';
 import { decide, type SessionPolicy } from './policy.js';
 
 /**
- * The shared record: timing state only, never a token. It is the truth across tabs.
- * Times are epoch ms on this machine's clock (server times already corrected for skew).
+ * How far in the future a timestamp from another tab may be (tabs share one machine clock;
+ * this absorbs the time between stamping and reading). Anything later is not believed.
+ */
+export const FUTURE_TOLERANCE_MS = 2_000;
+
+/**
+ * The shared record: timing state and the user's `sub`, never a token. It is the truth
+ * across tabs, checked before it is believed (see {@link assess}). Times are epoch ms on
+ * this machine's clock (server times already moved onto it).
  */
 export interface SessionRecord {
   readonly v: 1;
   /** Random id of one sign-in; messages and records of another sign-in are ignored. */
   readonly sessionId: string;
+  /** The verified `sub` of the session: a token for another user never continues it. */
+  readonly sub: string;
   readonly status: 'active' | 'ended';
   /** Why the session ended, when it has. */
   readonly endedReason: 'idle' | 'absolute' | 'session_expiry' | 'signed_out' | 'remote_logout' | 'error' | null;
@@ -77,6 +86,7 @@ export function parseRecord(value: unknown): SessionRecord | undefined | 'invali
   const r = value as Record<string, unknown>;
   const ok = r.v === 1
     && typeof r.sessionId === 'string' && r.sessionId.length > 0
+    && typeof r.sub === 'string'
     && (r.status === 'active' || r.status === 'ended')
     && ENDED_REASONS.has(r.endedReason as string | null)
     && typeof r.reauthRequired === 'boolean'
@@ -84,8 +94,21 @@ export function parseRecord(value: unknown): SessionRecord | undefined | 'invali
     && (r.sessionExpiresAt === null || isTime(r.sessionExpiresAt))
     && (r.providerAuthTime === null || isTime(r.providerAuthTime));
   if (!ok) return 'invalid';
-  const { sessionId, status, endedReason, reauthRequired, signedInAt, authTime, providerAuthTime, sessionExpiresAt, lastActivityAt } = r as unknown as SessionRecord;
-  return { v: 1, sessionId, status, endedReason, reauthRequired, signedInAt, authTime, providerAuthTime, sessionExpiresAt, lastActivityAt };
+  const { sessionId, sub, status, endedReason, reauthRequired, signedInAt, authTime, providerAuthTime, sessionExpiresAt, lastActivityAt } = r as unknown as SessionRecord;
+  return { v: 1, sessionId, sub, status, endedReason, reauthRequired, signedInAt, authTime, providerAuthTime, sessionExpiresAt, lastActivityAt };
+}
+
+/**
+ * Whether a record that parses still cannot be true at `now`: a time later than now (a
+ * tampered record, or this clock set back since it was written: either way nothing can
+ * justify its deadlines), times out of order, an authentication later than the provider's
+ * `auth_time`, or a session that ended at a limit without requiring authentication again.
+ */
+function implausible(r: SessionRecord, now: number): boolean {
+  return Math.max(r.signedInAt, r.authTime, r.lastActivityAt) > now + FUTURE_TOLERANCE_MS
+    || r.lastActivityAt < Math.max(r.signedInAt, r.authTime)
+    || r.authTime > (r.providerAuthTime ?? r.authTime)
+    || (r.status === 'ended' && !r.reauthRequired && r.endedReason !== 'signed_out' && r.endedReason !== 'remote_logout');
 }
 
 /** What the stored record means now. */
@@ -97,11 +120,12 @@ export type Assessment =
 /**
  * Judges a stored value at `now`: none, ended, past its limits while no tab looked (ended
  * now, and the next sign-in must authenticate again), or live. Fails closed: a record
- * that does not parse ends the session (reason `'error'`) and requires authentication.
+ * that does not parse, or cannot be true (see `implausible`), ends the session (reason
+ * `'error'`) and requires authentication again.
  */
 export function assess(value: unknown, now: number, policy: SessionPolicy): Assessment {
   const record = parseRecord(value);
-  if (record === 'invalid') return { live: null, reason: 'error', reauth: true, end: null };
+  if (record === 'invalid' || (record && implausible(record, now))) return { live: null, reason: 'error', reauth: true, end: null };
   if (!record) return { live: null, reason: null, reauth: false, end: null };
   if (record.status === 'ended') return { live: null, reason: record.endedReason === 'signed_out' ? null : record.endedReason, reauth: record.reauthRequired, end: null };
   const d = decide(record, now, policy);
@@ -109,11 +133,12 @@ export function assess(value: unknown, now: number, policy: SessionPolicy): Asse
   return { live: null, reason: d.reason, reauth: true, end: { ...record, status: 'ended', endedReason: d.reason, reauthRequired: true } };
 }
 
-/** The record of a live session: timing only, never a token. */
+/** The record of a live session: timing and `sub`, never a token. */
 export function recordOf(live: Live): SessionRecord {
   return {
     v: 1,
     sessionId: live.sessionId,
+    sub: live.claims.sub as string,
     status: 'active',
     endedReason: null,
     reauthRequired: false,

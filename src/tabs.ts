@@ -1,7 +1,5 @@
-import { mergeActivity, type Envelope, type SessionHandover, type SessionTiming, type TabMessage } from './channel.js';
-import { isLive, type Action, type Claims, type Live, type State, type TokenSet } from './machine.js';
-import type { SessionPolicy } from './policy.js';
-import { liveRecord } from './store.js';
+import type { Envelope, SessionHandover, TabMessage } from './channel.js';
+import { isLive, type Action, type Live, type State, type TokenSet } from './machine.js';
 
 /** How long a new tab waits for a live tab to hand over the session. */
 export const TOKEN_REQUEST_TIMEOUT_MS = 1_000;
@@ -10,20 +8,8 @@ export const RENEW_DEDUPE_MS = 5_000;
 
 /** A live session as one tab hands it to another. */
 export function handoverOf(live: Live): SessionHandover {
-  const { sessionId, tokens, claims, signedInAt, authTime, providerAuthTime, sessionExpiresAt, lastActivityAt } = live;
-  return { sessionId, tokens, claims, timing: { signedInAt, authTime, providerAuthTime, sessionExpiresAt, lastActivityAt } };
-}
-
-/**
- * The timing under which a handed-over session may be taken, or null. The shared record
- * is the truth: it must be this session, active and inside its limits, and its timing wins
- * over the message's (the newest activity of the two counts). Without a shared record
- * (IndexedDB unavailable) the handing tab's timing is all there is.
- */
-export function adoptableTiming(handover: SessionHandover, stored: unknown, shared: boolean, now: number, policy: SessionPolicy): SessionTiming | null {
-  if (!shared) return handover.timing;
-  const record = liveRecord(stored, now, policy, handover.sessionId);
-  return record && { ...record, lastActivityAt: mergeActivity(record.lastActivityAt, handover.timing.lastActivityAt) };
+  const { sessionId, tokens, signedInAt, authTime, providerAuthTime, sessionExpiresAt, lastActivityAt } = live;
+  return { sessionId, tokens, timing: { signedInAt, authTime, providerAuthTime, sessionExpiresAt, lastActivityAt } };
 }
 
 /** What tab messages may ask of the session. */
@@ -32,10 +18,10 @@ export interface TabsHost {
   look(): readonly [State, number];
   dispatch(action: Action): void;
   post(message: TabMessage): void;
-  /** Takes over a session another tab signed in to. */
+  /** Takes over a session another tab signed in to, once its ID token is verified here. */
   adopt(handover: SessionHandover): void;
-  /** Takes tokens another tab renewed. */
-  tookRenewal(tokens: TokenSet, claims: Claims): void;
+  /** Takes tokens another tab renewed, once their ID token is verified here. */
+  tookRenewal(tokens: TokenSet): void;
   /** A follower asks for a renewal: the leader renews, unless it is renewing already. */
   renewFor(live: Live, now: number): void;
   /** Another tab signed out of this session. */
@@ -74,7 +60,7 @@ export function onTabMessage(m: Envelope, host: TabsHost): void {
       host.post({ type: 'token-offer', requestId: m.requestId, ...handoverOf(live) });
       break;
     case 'renewed':
-      host.tookRenewal(m.tokens, m.claims);
+      host.tookRenewal(m.tokens);
       break;
     case 'renew-request':
       host.renewFor(live, now);

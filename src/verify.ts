@@ -1,7 +1,11 @@
 // Loaded lazily: the only module that imports jose.
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { SessionHandover } from './channel.js';
 import type { Clock } from './clock.js';
 import { SessionError } from './errors.js';
+import type { Live, TokenSet } from './machine.js';
+import type { SessionRecord } from './store.js';
+import { adoptSession, AUTH_TIME_TOLERANCE_MS, beginSession, checkAuthAge, continueSession, renewedSession, type AuthRequest } from './trust.js';
 
 import { fetchJson, fetchMetadata, type ProviderMetadata } from './metadata.js';
 import type { Settings } from './options.js';
@@ -20,9 +24,9 @@ export interface SessionClaims {
   readonly sid: string | null;
 }
 
-/** A verified ID token: its claims and the session facts read from them. */
+/** A verified ID token: its claims (`sub` a non-empty string) and the session facts read from them. */
 export interface VerifiedIdToken extends SessionClaims {
-  readonly claims: Readonly<Record<string, unknown>>;
+  readonly claims: Readonly<Record<string, unknown>> & { readonly sub: string };
 }
 
 const joseCode = (error: unknown): unknown => (error as { code?: unknown } | null)?.code;
@@ -48,6 +52,8 @@ function epochSeconds(value: unknown, claim: string): number {
 export function readSessionClaims(payload: Readonly<Record<string, unknown>>): SessionClaims {
   const issuedAt = epochSeconds(payload.iat, 'iat');
   const authTime = payload.auth_time === undefined ? null : epochSeconds(payload.auth_time, 'auth_time');
+  // One clock, the provider's: authentication cannot come after the token it produced.
+  if (authTime !== null && authTime > issuedAt + AUTH_TIME_TOLERANCE_MS) throw invalid('ID token claim "auth_time" is after its "iat"');
 
   let sessionExpiresAt: number | null = null;
   const rawExpiry = payload.session_expiry;
@@ -109,6 +115,7 @@ export async function verifyIdToken(idToken: string, options: VerifyOptions): Pr
     // errors namespace is not bundled; anything else is not a valid token either.
     throw invalid(`ID token rejected: ${String((error as Error).message)} (${String(joseCode(error))})`, error);
   }
+  if (typeof payload.sub !== 'string' || payload.sub === '') throw invalid('ID token claim "sub" must be a non-empty string');
   // OIDC Core §3.1.3.7: with several audiences, azp must be present and be this client.
   if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp !== options.audience) {
     throw invalid('ID token has several audiences and "azp" is not this client');
@@ -116,19 +123,30 @@ export async function verifyIdToken(idToken: string, options: VerifyOptions): Pr
   if (payload.azp !== undefined && payload.azp !== options.audience) {
     throw invalid('ID token "azp" is not this client');
   }
-  return { claims: Object.freeze({ ...payload }), ...readSessionClaims(payload) };
+  return { claims: Object.freeze({ ...payload }) as VerifiedIdToken['claims'], ...readSessionClaims(payload) };
 }
 
-/** Verifies the ID tokens of one provider and client, with its JWKS fetched once and cached. */
+/**
+ * Verifies the ID tokens of one provider and client (its JWKS fetched once and cached),
+ * and applies what they say to a session.
+ *
+ * Every token is judged as of its own `iat`: the provider's clock, as the token measures
+ * it, so a device clock that is fast or slow neither fails a good token nor passes an old
+ * one as new. An ID token's expiry is unrelated to the session's lifetime (OIDC Core §2);
+ * the session's limits bound it. No token older than the absolute limit (by this clock)
+ * is taken: no session it could belong to is still inside its limits.
+ */
 export interface Verifier {
-  /** Verifies a token just received from the provider, against `now`. */
+  /** Verifies a token: signature, `alg`, `iss`, `aud`, `azp`, `exp` and `iat` as of its `iat`; its age by `now`. */
   verify(idToken: string, now: number): Promise<VerifiedIdToken>;
-  /**
-   * Verifies a token another tab hands over: signature, `alg`, `iss` and `aud` as for
-   * {@link Verifier.verify}, judged as of its own `iat`. An ID token's expiry is unrelated
-   * to the session's lifetime (OIDC Core §2), which the session's own limits bound.
-   */
-  verifyIssued(idToken: string): Promise<VerifiedIdToken>;
+  /** A new session from a sign-in response; `request` is the authorize request it answers (its `max_age`). */
+  begin(tokens: TokenSet, now: number, sessionId: string, request: AuthRequest | null): Promise<Live>;
+  /** The shared record's session, continued with tokens fresh from the provider (see `continueSession`). */
+  resume(record: SessionRecord, tokens: TokenSet, now: number, request: AuthRequest | null): Promise<Live>;
+  /** `live` with renewed tokens, from the provider or another tab (see `renewedSession`). */
+  renewed(live: Live, tokens: TokenSet, now: number, request?: AuthRequest | null): Promise<Live>;
+  /** A session another tab hands over, checked against the shared record (see `adoptSession`). */
+  adopt(handover: SessionHandover, record: SessionRecord | null, current: Live | null, now: number): Promise<Live>;
 }
 
 /** What a {@link Verifier} checks against. */
@@ -139,25 +157,44 @@ export interface VerifierOptions {
   /** The provider's `jwks_uri`; its keys are fetched once and cached (see {@link remoteKeys}). */
   readonly jwksUri: string;
   readonly clock: Clock;
+  /** The oldest token taken, ms: the session's absolute limit. */
+  readonly maxTokenAgeMs: number;
   /** Keys to use instead of `jwksUri` (tests). */
   readonly keys?: JWTVerifyGetKey;
 }
 
+/** `iat` of a compact JWS, read without verifying (only to know when to judge it). */
+export function issuedAtOf(idToken: string): number {
+  let iat: unknown;
+  try {
+    iat = (JSON.parse(atob(idToken.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { iat?: unknown }).iat;
+  } catch (error) {
+    throw invalid('ID token rejected: it does not parse', error);
+  }
+  return epochSeconds(iat, 'iat');
+}
+
 export function createVerifier(options: VerifierOptions): Verifier {
   const keys = options.keys ?? remoteKeys(options.jwksUri, options.clock);
-  const verify = (idToken: string, now: number) => verifyIdToken(idToken, { ...options, keys, now });
+  const verify = async (idToken: string, now: number) => {
+    const v = await verifyIdToken(idToken, { ...options, keys, now: issuedAtOf(idToken) });
+    if (now - v.issuedAt > options.maxTokenAgeMs) throw invalid('ID token rejected: it was issued longer ago than the session\'s absolute limit');
+    return v;
+  };
   return {
     verify,
-    async verifyIssued(idToken) {
-      // Only to know when to judge it: the token is verified in full right after.
-      let issuedAt: unknown;
-      try {
-        issuedAt = (JSON.parse(atob(idToken.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { iat?: unknown }).iat;
-      } catch (error) {
-        throw invalid('ID token rejected: it does not parse', error);
-      }
-      return verify(idToken, epochSeconds(issuedAt, 'iat'));
+    begin: async (tokens, now, sessionId, request) => beginSession(tokens, await verify(tokens.idToken, now), now, sessionId, request),
+    async resume(record, tokens, now, request) {
+      const v = await verify(tokens.idToken, now);
+      return continueSession(record, beginSession(tokens, v, now, record.sessionId, request), v);
     },
+    async renewed(live, tokens, now, request = null) {
+      if (tokens.idToken === live.tokens.idToken) return renewedSession(live, tokens, null, now, 0);
+      const v = await verify(tokens.idToken, now);
+      checkAuthAge(v, request, now);
+      return renewedSession(live, tokens, v, now, issuedAtOf(live.tokens.idToken));
+    },
+    adopt: async (handover, record, current, now) => adoptSession(handover, await verify(handover.tokens.idToken, now), record, current, now),
   };
 }
 
@@ -196,6 +233,6 @@ export function remoteKeys(jwksUri: string, clock: Clock): JWTVerifyGetKey {
 export async function verifierFor(settings: Settings, keys?: JWTVerifyGetKey, given?: ProviderMetadata): Promise<{ verifier: Verifier; metadata: ProviderMetadata }> {
   const { authority, clientId, profile, clock } = settings;
   const metadata = given ?? (await fetchMetadata(authority, clock));
-  const verifier = createVerifier({ issuer: authority, audience: clientId, algorithms: profile.idTokenAlgorithms, jwksUri: metadata.jwksUri, clock, ...(keys ? { keys } : {}) });
+  const verifier = createVerifier({ issuer: authority, audience: clientId, algorithms: profile.idTokenAlgorithms, jwksUri: metadata.jwksUri, clock, maxTokenAgeMs: settings.policy.absoluteTimeoutMs, ...(keys ? { keys } : {}) });
   return { verifier, metadata };
 }

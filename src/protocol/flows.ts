@@ -6,68 +6,17 @@ import type { TabChannel } from '../channel.js';
 import type { Live, TokenSet } from '../machine.js';
 import type { Settings } from '../options.js';
 import type { SessionRecord } from '../store.js';
-import type { VerifiedIdToken, Verifier } from '../verify.js';
-import { authorizeExtras, compareAuthTime, localTimes } from './rules.js';
+import type { AuthRequest } from '../trust.js';
+import type { Verifier } from '../verify.js';
+import { authorizeExtras } from './rules.js';
 import type { OidcPort } from './types.js';
-
-/** What a renewal changes in a live session; the caller applies it to the session as it is then. */
-export interface Renewal {
-  readonly tokens: TokenSet;
-  readonly claims: Live['claims'];
-  readonly sid: string | null;
-  /** Set when the provider authenticated the user again (a newer `auth_time`): both limits restart. */
-  readonly reauthenticated: { readonly authTime: number; readonly providerAuthTime: number | null } | null;
-}
 
 /** `max_age` for a silent request inside the limits: the absolute limit (see `authorizeExtras`). */
 export const silentMaxAge = (settings: Settings): number | undefined =>
   authorizeExtras(settings.profile, { reauthRequired: false, absoluteTimeoutMs: settings.policy.absoluteTimeoutMs }).maxAgeSec;
 
-/**
- * NIST SP 800-63B rev 3 §7.2: a newer `auth_time` is a reauthentication and restarts both
- * limits; an older one is not a continuation of this session and is refused.
- */
-export function authTimeChange(live: Pick<Live, 'providerAuthTime'>, verified: VerifiedIdToken, now: number): Renewal['reauthenticated'] {
-  switch (compareAuthTime(live.providerAuthTime, verified.authTime)) {
-    case 'older':
-      throw new SessionError('ID_TOKEN_INVALID', 'the renewed ID token\'s auth_time is older than the session\'s');
-    case 'newer':
-      return { authTime: localTimes(verified, now).authTime, providerAuthTime: verified.authTime };
-    case 'same':
-      return null;
-  }
-}
-
-/** A renewal applied to the session as it is now. */
-export function applyRenewal(live: Live, renewal: Renewal, now: number): Live {
-  const again = renewal.reauthenticated;
-  return {
-    ...live,
-    tokens: renewal.tokens,
-    claims: renewal.claims,
-    sid: renewal.sid ?? live.sid,
-    renewedAt: now,
-    ...(again ? { authTime: again.authTime, providerAuthTime: again.providerAuthTime, lastActivityAt: now } : {}),
-  };
-}
-
-/** A new session from freshly verified tokens. */
-export function sessionFrom(tokens: TokenSet, verified: VerifiedIdToken, now: number, sessionId: string): Live {
-  const { authTime, sessionExpiresAt } = localTimes(verified, now);
-  return { sessionId, tokens, claims: verified.claims, sid: verified.sid, renewedAt: 0, signedInAt: now, authTime, providerAuthTime: verified.authTime, sessionExpiresAt, lastActivityAt: now };
-}
-
-/**
- * After a silent renewal that had no tokens in hand (a top-level redirect, or a tab that
- * restored silently): the session of `record` goes on, with its id and its timing (a
- * renewal is not activity), under the `auth_time` rules.
- */
-export function continueSession(record: SessionRecord, fresh: Live, verified: VerifiedIdToken, now: number): Live {
-  const { sessionId, signedInAt, authTime, providerAuthTime, lastActivityAt } = record;
-  // A newer auth_time restarts both limits from it (fresh has them so); otherwise the record's timing goes on.
-  const again = authTimeChange(record, verified, now);
-  return { ...fresh, sessionId, signedInAt, renewedAt: now, ...(again ? {} : { authTime, providerAuthTime, lastActivityAt }) };
-}
+/** A silent request made now: what its answer is checked against. */
+const silentRequest = (ctx: FlowContext, maxAgeSec: number | undefined): AuthRequest => ({ at: ctx.now(), maxAge: maxAgeSec ?? null });
 
 /** What the flows need from the session. */
 export interface FlowContext {
@@ -81,33 +30,42 @@ export interface FlowContext {
   readonly liveRecord: (sessionId: string) => Promise<SessionRecord | null>;
 }
 
+/** Attempts of a refresh that fails to reach the provider (network, timeout, 5xx), and the first wait between them. */
+export const REFRESH_ATTEMPTS = 3;
+export const RETRY_BACKOFF_MS = 1_000;
+
 /**
- * Renews `live`: with the refresh token when the provider issued one (a refresh that
- * fails is not retried another way: the provider refused the grant), else in a hidden
- * iframe with `prompt=none`. When the iframe fails because the provider's cookie does not
- * reach it (third-party cookies blocked) or it does not answer, a visible tab falls back
- * to a top-level `prompt=none` redirect that comes back to the same session: then this
- * resolves with `'navigating'`. The new ID token is verified, must be for the same `sub`,
- * and obeys the `auth_time` rules.
+ * Renews `live`'s tokens: with the refresh token when the provider issued one (a refresh
+ * the provider refuses is not retried another way; one that does not reach it is retried
+ * with backoff, while `signal` says the session is live), else in a hidden iframe with
+ * `prompt=none`. When the iframe fails because the provider's cookie does not reach it
+ * (third-party cookies blocked) or it does not answer, a visible tab falls back to a
+ * top-level `prompt=none` redirect that comes back to the same session: then this resolves
+ * with `'navigating'`. The caller verifies what comes back (see `Verifier.renewed`).
  */
-export async function renewTokens(live: Live, ctx: FlowContext, signal?: AbortSignal): Promise<Renewal | 'navigating'> {
+export async function renewTokens(live: Live, ctx: FlowContext, signal: AbortSignal): Promise<{ tokens: TokenSet; request: AuthRequest | null } | 'navigating'> {
   const { port, settings } = ctx;
-  const viaRefreshToken = live.tokens.refreshToken !== null;
   const maxAgeSec = silentMaxAge(settings);
-  let tokens: TokenSet;
+  if (live.tokens.refreshToken !== null) {
+    for (let attempt = 1, wait = RETRY_BACKOFF_MS; ; attempt++, wait *= 2) {
+      try {
+        return { tokens: await port.refresh(live.tokens, live.claims), request: null };
+      } catch (error) {
+        if (!(error instanceof SessionError && error.code === 'NETWORK') || attempt >= REFRESH_ATTEMPTS || signal.aborted) throw error;
+      }
+      await new Promise<void>((resolve) => settings.clock.setTimeout(resolve, wait));
+      if (signal.aborted) throw new SessionError('LOGIN_REQUIRED', 'the session ended');
+    }
+  }
+  const request = silentRequest(ctx, maxAgeSec);
   try {
-    tokens = viaRefreshToken ? await port.refresh(live.tokens, live.claims) : await port.silent({ ...(maxAgeSec === undefined ? {} : { maxAgeSec }), idTokenHint: live.tokens.idToken, signal });
+    return { tokens: await port.silent({ ...(maxAgeSec === undefined ? {} : { maxAgeSec }), idTokenHint: live.tokens.idToken, signal }), request };
   } catch (error) {
-    const fallback = !viaRefreshToken && error instanceof SessionError && (error.code === 'LOGIN_REQUIRED' || error.code === 'NETWORK');
+    const fallback = error instanceof SessionError && (error.code === 'LOGIN_REQUIRED' || error.code === 'NETWORK');
     if (!fallback || globalThis.document?.visibilityState !== 'visible') throw error;
     await port.signinRedirect({ returnTo: globalThis.location.href, prompt: 'none', ...(maxAgeSec === undefined ? {} : { maxAgeSec }), renewSessionId: live.sessionId });
     return 'navigating';
   }
-  if (tokens.idToken === live.tokens.idToken) return { tokens, claims: live.claims, sid: live.sid, reauthenticated: null };
-  const now = ctx.now();
-  const verified = await ctx.verifier.verify(tokens.idToken, now);
-  if (verified.claims.sub !== live.claims.sub) throw new SessionError('ID_TOKEN_INVALID', 'the renewed ID token is for another user');
-  return { tokens, claims: verified.claims, sid: verified.sid, reauthenticated: authTimeChange(live, verified, now) };
 }
 
 /**
@@ -124,35 +82,37 @@ export async function completeSignin(ctx: FlowContext, url: URL, newId: string):
     globalThis.history.replaceState(globalThis.history.state, '', new URL(url.pathname, url.origin).href);
   }
   const now = ctx.now();
-  const verified = await ctx.verifier.verify(result.tokens.idToken, now);
-  const live = sessionFrom(result.tokens, verified, now, newId);
-  if (live.sessionExpiresAt !== null && live.sessionExpiresAt <= now) {
-    // The Broker: services must not create new sessions from the ID token after session_expiry.
-    throw new SessionError('LIMIT_REACHED', 'the provider\'s session_expiry has already passed');
-  }
   // Only a same-origin page to land on (the state round-trips through the provider).
   const returnTo = result.returnTo && isSameOrigin(result.returnTo, ctx.settings.origin) ? result.returnTo : null;
-  if (!result.renewSessionId) return { live, returnTo };
-  return { live: await continued(ctx, result.renewSessionId, live, verified, now), returnTo };
+  try {
+    if (!result.renewSessionId) return { live: await ctx.verifier.begin(result.tokens, now, newId, result.request), returnTo };
+    const record = await ctx.liveRecord(result.renewSessionId);
+    if (!record) throw new SessionError('LOGIN_REQUIRED', 'the session ended before its silent renewal came back');
+    return { live: await ctx.verifier.resume(record, result.tokens, now, result.request), returnTo };
+  } catch (error) {
+    // The provider did not authenticate the user again although asked to (prompt=login or
+    // max_age=0): nothing of the answer is kept, and the user is sent once more (onExpired
+    // 'reauthenticate'), never round and round.
+    const again = error instanceof SessionError && error.code === 'LOGIN_REQUIRED' && result.request?.maxAge === 0;
+    if (again && !result.request!.retried && ctx.settings.onExpired === 'reauthenticate') {
+      await signIn(ctx, { returnTo: returnTo ?? ctx.settings.origin, prompt: 'login' }, true, true);
+    }
+    throw error;
+  }
 }
 
 /**
  * No tab holds the tokens of the record's session: renew silently in a hidden iframe
  * (`prompt=none`) and go on with the same session, only while the record says it is inside
- * its limits. No top-level redirect on load.
+ * its limits, and only for the record's user. No top-level redirect on load.
  */
 export async function restoreSilently(ctx: FlowContext, sessionId: string, signal: AbortSignal): Promise<Live> {
   const maxAgeSec = silentMaxAge(ctx.settings);
+  const request = silentRequest(ctx, maxAgeSec);
   const tokens = await ctx.port.silent({ ...(maxAgeSec === undefined ? {} : { maxAgeSec }), idTokenHint: null, signal });
-  const now = ctx.now();
-  const verified = await ctx.verifier.verify(tokens.idToken, now);
-  return continued(ctx, sessionId, sessionFrom(tokens, verified, now, sessionId), verified, now);
-}
-
-async function continued(ctx: FlowContext, sessionId: string, fresh: Live, verified: VerifiedIdToken, now: number): Promise<Live> {
   const record = await ctx.liveRecord(sessionId);
   if (!record) throw new SessionError('LOGIN_REQUIRED', 'the session ended before its silent renewal came back');
-  return continueSession(record, fresh, verified, now);
+  return ctx.verifier.resume(record, tokens, ctx.now(), request);
 }
 
 /** Whether `target` (absolute, or relative to the app) is on the app's origin. */
@@ -176,7 +136,7 @@ export async function completeSignout(ctx: FlowContext, url: URL): Promise<void>
  * and `prompt=none` is refused: NIST SP 800-63B rev 3 §7.2, the provider's cookie alone
  * must not revive a session that hit a limit.
  */
-export async function signIn(ctx: FlowContext, options: { returnTo?: unknown; prompt?: unknown }, reauthRequired: boolean): Promise<void> {
+export async function signIn(ctx: FlowContext, options: { returnTo?: unknown; prompt?: unknown }, reauthRequired: boolean, retried = false): Promise<void> {
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" of signIn must be an object');
   const { origin, profile, policy } = ctx.settings;
   const returnTo = options.returnTo ?? globalThis.location.href;
@@ -186,7 +146,7 @@ export async function signIn(ctx: FlowContext, options: { returnTo?: unknown; pr
   // Every supported provider takes these two (NHS login: empty, none, login).
   if (prompt !== undefined && prompt !== 'none' && prompt !== 'login') throw new TypeError(`"prompt" must be 'none' or 'login'; got ${JSON.stringify(prompt)}`);
   if (reauthRequired && prompt === 'none') throw new SessionError('LOGIN_REQUIRED', 'the last session reached a limit: the user must authenticate again');
-  await ctx.port.signinRedirect({ returnTo: new URL(returnTo, origin).href, ...authorizeExtras(profile, { prompt, reauthRequired, absoluteTimeoutMs: policy.absoluteTimeoutMs }) });
+  await ctx.port.signinRedirect({ returnTo: new URL(returnTo, origin).href, ...(retried ? { retried } : {}), ...authorizeExtras(profile, { prompt, reauthRequired, absoluteTimeoutMs: policy.absoluteTimeoutMs }) });
 }
 
 /**
@@ -236,9 +196,9 @@ async function renewHere(ctx: FlowContext, host: RenewHost): Promise<void> {
     }
     const current = host.current();
     if (!current) throw new SessionError('LOGIN_REQUIRED', 'the session ended');
-    const next = applyRenewal(current, renewal, ctx.now());
+    const next = await ctx.verifier.renewed(current, renewal.tokens, ctx.now(), renewal.request);
     await host.commit(next);
-    channel.post({ type: 'renewed', sessionId: next.sessionId, tokens: next.tokens, claims: next.claims });
+    channel.post({ type: 'renewed', sessionId: next.sessionId, tokens: next.tokens });
   } catch (error) {
     const failure = error instanceof SessionError ? error : new SessionError('RENEW_FAILED', 'the renewal failed', { cause: error });
     channel.post({ type: 'renew-failed', sessionId: live.sessionId, code: failure.code });

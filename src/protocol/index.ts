@@ -9,6 +9,8 @@ import type { ProviderMetadata } from '../metadata.js';
 import type { Settings } from '../options.js';
 import type { AuthorizeRequest, OidcPort, SigninResult } from './types.js';
 
+const TRANSIENT = new Set(['server_error', 'temporarily_unavailable']);
+
 /** How long the hidden iframe of a silent renewal may take. */
 export const SILENT_TIMEOUT_MS = 10_000;
 
@@ -34,7 +36,15 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
   });
   const signinArgs = (request: AuthorizeRequest, type: 'si:r' | 'si:s') => ({
     request_type: type,
-    state: { returnTo: request.returnTo, renewSessionId: request.renewSessionId ?? null },
+    // What the answer is checked against: when it was asked, and how recent an
+    // authentication it must carry (prompt=login: one made after the request).
+    state: {
+      returnTo: request.returnTo,
+      renewSessionId: request.renewSessionId ?? null,
+      at: now(),
+      maxAge: request.maxAgeSec ?? (request.prompt === 'login' ? 0 : null),
+      retried: request.retried === true,
+    },
     nonce: globalThis.crypto.randomUUID(),
     extraQueryParams: { ...settings.authParams },
     ...(request.prompt ? { prompt: request.prompt } : {}),
@@ -42,13 +52,16 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
   });
   const mapError = (error: unknown, message: string, fallback: 'CALLBACK_FAILED' | 'RENEW_FAILED'): SessionError => {
     if (error instanceof SessionError) return error;
-    if (error instanceof ErrorResponse) {
+    // The provider failing for now (RFC 6749 §5.2 has no such code; HTTP 5xx, server_error,
+    // temporarily_unavailable) counts as not reached: it may be retried.
+    const transient = error instanceof ErrorResponse ? TRANSIENT.has(error.error ?? '') : /\(5\d\d\)/.test(String((error as Error | null)?.message));
+    if (error instanceof ErrorResponse && !transient) {
       const code = error.error ?? '';
       const known = settings.profile.loginRequiredErrors.includes(code);
       return new SessionError(known ? 'LOGIN_REQUIRED' : fallback, `${message}: the provider answered '${code}'${error.error_description ? ` (${error.error_description})` : ''}`, { cause: error });
     }
-    // A timeout, an aborted request, or fetch's TypeError: the provider was not reached.
-    if (error instanceof ErrorTimeout || error instanceof TypeError || (error as Error | null)?.name === 'AbortError') {
+    // A timeout, an aborted request, fetch's TypeError, a 5xx: the provider was not reached.
+    if (transient || error instanceof ErrorTimeout || error instanceof TypeError || (error as Error | null)?.name === 'AbortError') {
       return new SessionError('NETWORK', `${message}: the provider could not be reached`, { cause: error });
     }
     return new SessionError(fallback, `${message}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
@@ -72,11 +85,16 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
       } catch (error) {
         throw mapError(error, 'the sign-in response could not be completed', 'CALLBACK_FAILED');
       }
-      const state = response.userState as { returnTo?: unknown; renewSessionId?: unknown } | undefined;
+      const state = (response.userState ?? {}) as Partial<Record<'returnTo' | 'renewSessionId' | 'at' | 'maxAge' | 'retried', unknown>>;
+      const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
       return {
         tokens: tokensOf(response, now),
-        returnTo: typeof state?.returnTo === 'string' ? state.returnTo : null,
-        renewSessionId: typeof state?.renewSessionId === 'string' ? state.renewSessionId : null,
+        returnTo: typeof state.returnTo === 'string' ? state.returnTo : null,
+        renewSessionId: typeof state.renewSessionId === 'string' ? state.renewSessionId : null,
+        // A state that does not say when it was made proves no recent authentication: it asks for one (fail closed).
+        request: isCount(state.at) && (state.maxAge === null || isCount(state.maxAge))
+          ? { at: state.at, maxAge: state.maxAge, retried: state.retried === true }
+          : { at: now(), maxAge: 0, retried: true },
       };
     },
 

@@ -1,6 +1,7 @@
 // Types of the protocol layer. Eager code imports them with `import type` only (erased),
 // so the lazy chunk in this folder stays lazy.
 import type { Claims, TokenSet } from '../machine.js';
+import type { AuthRequest } from '../trust.js';
 
 /** Parameters of one authorize request. */
 export interface AuthorizeRequest {
@@ -10,6 +11,13 @@ export interface AuthorizeRequest {
   readonly maxAgeSec?: number;
   /** Set when this redirect is a silent renewal of that session (the iframe could not do it). */
   readonly renewSessionId?: string;
+  /** This request repeats one the provider answered without authenticating the user again. */
+  readonly retried?: boolean;
+}
+
+/** The authorize request a response answers, as its state remembers it. */
+export interface AnsweredRequest extends AuthRequest {
+  readonly retried: boolean;
 }
 
 /** A completed sign-in response. The ID token is NOT verified here. */
@@ -18,6 +26,8 @@ export interface SigninResult {
   readonly returnTo: string | null;
   /** The session this response renews, when it came back from a silent renewal redirect. */
   readonly renewSessionId: string | null;
+  /** The request it answers: when it was made, its `max_age` (0 for `prompt=login`). */
+  readonly request: AnsweredRequest;
 }
 
 /** The protocol operations the session needs; `createProtocol` in this folder is the real one. */

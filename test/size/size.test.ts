@@ -7,7 +7,9 @@ import { beforeAll, expect, it } from 'vitest';
 import { measure, type SizeReport } from './measure.js';
 
 export const EAGER_BUDGET = 10_240;
-export const TOTAL_BUDGET = 35_840;
+// 35 kB until the trust rules (what a verified token may do to a session: src/trust.ts,
+// loaded with verification) came in; they cost about 1.1 kB, all lazy.
+export const TOTAL_BUDGET = 37_888;
 
 let report: SizeReport;
 

@@ -3,6 +3,7 @@
 // (fetch is stubbed: no provider runs in a unit test; the end-to-end tests use a real one).
 import { expect, it, vi } from 'vitest';
 import { resolveOptions } from '../../src/options.js';
+import { REQUEST_TIMEOUT_MS } from '../../src/constants.js';
 import { createProtocol } from '../../src/protocol/index.js';
 import { CLIENT_ID, FakeClock, ISSUER } from './support.js';
 
@@ -42,4 +43,43 @@ it('takes a rotated refresh token', async () => {
   const settings = resolveOptions({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock });
   const renewed = await createProtocol(settings, metadata, clock, () => Date.now()).refresh(tokens, { sub: 'alice' });
   expect(renewed).toMatchObject({ refreshToken: 'rt-1', accessTokenExpiresAt: null });
+});
+
+it('a token endpoint that never answers fails the refresh with NETWORK after the request time limit', async () => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  try {
+    // A fetch that hangs until aborted, as a provider that accepts the connection and never answers.
+    vi.stubGlobal('fetch', (_url: string, init: RequestInit) => new Promise((_resolve, reject) => {
+      init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+    }));
+    const clock = new FakeClock(T0);
+    const settings = resolveOptions({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock });
+    const outcome = createProtocol(settings, metadata, clock, () => Date.now()).refresh(tokens, { sub: 'alice' }).catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(REQUEST_TIMEOUT_MS - 1);
+    let settled = false;
+    void outcome.then(() => (settled = true));
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await outcome).toMatchObject({ code: 'NETWORK' });
+  } finally {
+    vi.useRealTimers();
+  }
+});
+
+it.each([
+  ['HTTP 503 without a body', () => new Response('', { status: 503, statusText: 'Service Unavailable' })],
+  ['server_error', () => new Response(JSON.stringify({ error: 'server_error' }), { status: 500, headers: { 'content-type': 'application/json' } })],
+])('a provider failing for now (%s) is a NETWORK failure, which the renewal retries', async (_name, answer) => {
+  vi.stubGlobal('fetch', async () => answer());
+  const clock = new FakeClock(T0);
+  const settings = resolveOptions({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock });
+  await expect(createProtocol(settings, metadata, clock, () => Date.now()).refresh(tokens, { sub: 'alice' })).rejects.toMatchObject({ code: 'NETWORK' });
+});
+
+it('a refusal of the grant (invalid_grant) is not a network failure', async () => {
+  vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ error: 'invalid_grant' }), { status: 400, headers: { 'content-type': 'application/json' } }));
+  const clock = new FakeClock(T0);
+  const settings = resolveOptions({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock });
+  await expect(createProtocol(settings, metadata, clock, () => Date.now()).refresh(tokens, { sub: 'alice' })).rejects.toMatchObject({ code: 'RENEW_FAILED' });
 });

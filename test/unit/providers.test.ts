@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveOptions } from '../../src/options.js';
-import { authorizeExtras, compareAuthTime } from '../../src/protocol/rules.js';
+import { authorizeExtras } from '../../src/protocol/rules.js';
+import { compareAuthTime } from '../../src/trust.js';
 import { providers } from '../../src/providers.js';
 
 const TWELVE_HOURS = 12 * 3600_000;

@@ -224,11 +224,16 @@ describe('time that jumps', () => {
 });
 
 describe('clock skew', () => {
-  it('moves auth_time and session_expiry onto the local clock when iat disagrees by more than the tolerance', async () => {
-    const serverNow = T0 - 10 * MIN; // the local clock runs 10 minutes ahead of the provider
+  it('moves auth_time and session_expiry earlier onto a clock that runs behind the provider (iat in its future)', async () => {
+    const serverNow = T0 + 10 * MIN; // the local clock runs 10 minutes behind the provider
     const expiry = Math.floor((serverNow + 4 * HOUR) / 1000);
     const { session: s } = await signedIn(claimsAt(serverNow, { session_expiry: expiry }));
     expect(s.getSnapshot()).toMatchObject({ authTime: T0, sessionExpiresAt: T0 + 4 * HOUR });
+  });
+
+  it('lengthens nothing for a token that looks old (a clock ahead of the provider, or a stale token): issued 11 h ago, 1 h is left', async () => {
+    const { session: s } = await signedIn(claimsAt(T0 - 11 * HOUR, { exp: Math.floor((T0 + HOUR) / 1000) }));
+    expect(s.getSnapshot()).toMatchObject({ status: 'active', authTime: T0 - 11 * HOUR, absoluteExpiresAt: T0 + HOUR });
   });
 
   it('leaves server times alone within the tolerance', async () => {
@@ -295,14 +300,14 @@ describe('the shared record', () => {
     expect(record).not.toMatch(/ey[\w-]+\./);
     expect(record).not.toContain('access-token');
     expect(Object.keys(JSON.parse(record) as object).sort()).toEqual(
-      ['authTime', 'endedReason', 'lastActivityAt', 'providerAuthTime', 'reauthRequired', 'sessionExpiresAt', 'sessionId', 'signedInAt', 'status', 'v'],
+      ['authTime', 'endedReason', 'lastActivityAt', 'providerAuthTime', 'reauthRequired', 'sessionExpiresAt', 'sessionId', 'signedInAt', 'status', 'sub', 'v'],
     );
   });
 
   it('on start, ends a session whose deadline passed while no tab looked', async () => {
     history.replaceState(null, '', '/');
     const store = createMemoryStore();
-    await store.set({ v: 1, sessionId: 's', status: 'active', endedReason: null, reauthRequired: false, signedInAt: T0 - HOUR, authTime: T0 - HOUR, providerAuthTime: T0 - HOUR, sessionExpiresAt: null, lastActivityAt: T0 - 31 * MIN });
+    await store.set({ v: 1, sessionId: 's', sub: 'alice', status: 'active', endedReason: null, reauthRequired: false, signedInAt: T0 - HOUR, authTime: T0 - HOUR, providerAuthTime: T0 - HOUR, sessionExpiresAt: null, lastActivityAt: T0 - 31 * MIN });
     const oidc = fakeOidc('unused');
     session = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock }, { ...oidc.deps, keys: keys.keys, store, ...tabDeps(true) });
     await session.start();
@@ -315,7 +320,7 @@ describe('the shared record', () => {
   it('fails closed on a record that does not parse', async () => {
     history.replaceState(null, '', '/');
     const store = createMemoryStore();
-    await store.set({ v: 1, sessionId: 's', status: 'active', lastActivityAt: 'yesterday' } as never);
+    await store.set({ v: 1, sessionId: 's', sub: 'alice', status: 'active', lastActivityAt: 'yesterday' } as never);
     const oidc = fakeOidc('unused');
     session = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock }, { ...oidc.deps, keys: keys.keys, store, ...tabDeps(true) });
     await session.start();

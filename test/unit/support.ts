@@ -7,7 +7,7 @@ import { SessionError } from '../../src/errors.js';
 import type { Clock, TimerHandle } from '../../src/clock.js';
 import type { Leadership } from '../../src/channel.js';
 import type { ProviderMetadata } from '../../src/metadata.js';
-import type { AuthorizeRequest, OidcPort } from '../../src/protocol/types.js';
+import type { AnsweredRequest, AuthorizeRequest, OidcPort } from '../../src/protocol/types.js';
 
 export const ISSUER = 'https://idp.example';
 export const CLIENT_ID = 'my-spa';
@@ -108,11 +108,12 @@ export function fakeOidc(idToken: string, metadata: Partial<ProviderMetadata> = 
   const signouts: (string | null)[] = [];
   const refreshes: number[] = [];
   let nextIdToken: string | null = null;
+  let answered: AnsweredRequest = { at: 0, maxAge: null, retried: false };
   const port: OidcPort = {
     signinRedirect: async (request) => {
       authorize.push(request);
     },
-    completeSignin: async () => ({ tokens: { idToken, accessToken: 'access-token', refreshToken: 'refresh-0', accessTokenExpiresAt }, returnTo: null, renewSessionId: null }),
+    completeSignin: async () => ({ tokens: { idToken, accessToken: 'access-token', refreshToken: 'refresh-0', accessTokenExpiresAt }, returnTo: null, renewSessionId: null, request: answered }),
     refresh: async (tokens) => {
       refreshes.push(Date.now());
       return { accessTokenExpiresAt: tokens.accessTokenExpiresAt === null ? null : tokens.accessTokenExpiresAt + 3600_000, idToken: nextIdToken ?? tokens.idToken, accessToken: `access-${refreshes.length}`, refreshToken: `refresh-${refreshes.length}` };
@@ -130,8 +131,12 @@ export function fakeOidc(idToken: string, metadata: Partial<ProviderMetadata> = 
   const renewWith = (token: string) => {
     nextIdToken = token;
   };
+  /** The authorize request the callback answers (its state): when it was made, its max_age. */
+  const answering = (request: AnsweredRequest) => {
+    answered = request;
+  };
   const deps = { protocol: port, metadata: { ...METADATA, ...metadata } };
-  return { port, deps, authorize, signouts, refreshes, renewWith };
+  return { port, deps, authorize, signouts, refreshes, renewWith, answering };
 }
 
 /** Counts listeners added minus removed on window and document, to check none is left. */

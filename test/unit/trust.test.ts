@@ -1,0 +1,393 @@
+// @vitest-environment happy-dom
+// Trust boundaries: what a hostile script on the page (messages on the tabs' channel, an
+// edited shared record), a misbehaving provider and a wrong clock can do to a session. Two
+// sessions in one page stand for two tabs over Node's native BroadcastChannel; a third
+// BroadcastChannel is the hostile script. The provider is a stand-in (test/unit/support.ts)
+// that answers with ID tokens signed by the test's key; the end-to-end tests attack the real one.
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SessionError } from '../../src/errors.js';
+import { REFRESH_ATTEMPTS, RETRY_BACKOFF_MS } from '../../src/protocol/flows.js';
+import { createSessionWith, TOKEN_REQUEST_TIMEOUT_MS, type Session } from '../../src/session.js';
+import { createMemoryStore, type RecordStore, type SessionRecord } from '../../src/store.js';
+import { claimsAt, CLIENT_ID, fakeOidc, FakeClock, HOUR, ISSUER, makeKeys, MIN, tabDeps, type Keys } from './support.js';
+
+const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
+const CHANNEL = `oidc-session-guard|${ISSUER}|${CLIENT_ID}`;
+const sec = (ms: number) => Math.floor(ms / 1000);
+let keys: Keys;
+let clock: FakeClock;
+let store: RecordStore;
+const sessions: Session[] = [];
+const hostiles: BroadcastChannel[] = [];
+
+beforeAll(async () => {
+  keys = await makeKeys();
+});
+
+beforeEach(() => {
+  clock = new FakeClock(T0);
+  store = createMemoryStore();
+  Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+  history.replaceState(null, '', '/');
+});
+
+afterEach(() => {
+  for (const s of sessions.splice(0)) s.stop();
+  for (const h of hostiles.splice(0)) h.close();
+});
+
+// A BroadcastChannel message arrives a few milliseconds of real time after it is posted.
+const delivered = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+/** Starts a tab that asks for a hand-over nobody gives: the wait runs out on the fake clock. */
+async function startUnanswered(s: Session) {
+  const started = s.start();
+  await delivered();
+  clock.advance(TOKEN_REQUEST_TIMEOUT_MS);
+  return started;
+}
+
+function tab(leader: boolean, oidc = fakeOidc('unused'), onExpired: 'none' | 'reauthenticate' = 'none') {
+  const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired },
+    // The memory store stands for the one IndexedDB record the tabs share.
+    { ...oidc.deps, keys: keys.keys, store: { ...store, kind: 'indexeddb' }, ...tabDeps(leader) });
+  sessions.push(s);
+  const errors: string[] = [];
+  s.on('error', (error) => errors.push(error.code));
+  return { session: s, oidc, errors };
+}
+
+/** A tab back from the provider with `claims` in its ID token. */
+async function callbackTab(claims: Record<string, unknown>, configure: (oidc: ReturnType<typeof fakeOidc>) => void = () => undefined, onExpired: 'none' | 'reauthenticate' = 'none') {
+  history.replaceState(null, '', '/callback?code=abc&state=xyz');
+  const oidc = fakeOidc(await keys.sign(claims));
+  configure(oidc);
+  const t = tab(true, oidc, onExpired);
+  const started = t.session.start();
+  started.finally(() => history.replaceState(null, '', '/')).catch(() => undefined);
+  return { ...t, started };
+}
+
+async function signedInTab(claims = claimsAt(T0)) {
+  const t = await callbackTab(claims);
+  await t.started;
+  return t;
+}
+
+/** A script on the page, on the SDK's channel. */
+function hostile() {
+  const channel = new BroadcastChannel(CHANNEL);
+  hostiles.push(channel);
+  return {
+    post: (message: Record<string, unknown>) => channel.postMessage({ v: 1, sentAt: clock.now(), ...message }),
+    /** Answers every token request with `offer`. */
+    answer(offer: (requestId: string) => Record<string, unknown>) {
+      channel.onmessage = (event) => {
+        const m = event.data as { type: string; requestId: string };
+        if (m.type === 'token-request') channel.postMessage({ v: 1, sentAt: clock.now(), type: 'token-offer', requestId: m.requestId, ...offer(m.requestId) });
+      };
+    },
+  };
+}
+
+const tokensWith = (idToken: string, accessToken = 'attacker-access-token') => ({ idToken, accessToken, refreshToken: null, accessTokenExpiresAt: null });
+const record = async () => (await store.get()) as SessionRecord;
+const validRecord = (over: Partial<SessionRecord> = {}): SessionRecord => ({
+  v: 1, sessionId: 's', sub: 'alice', status: 'active', endedReason: null, reauthRequired: false,
+  signedInAt: T0, authTime: T0, providerAuthTime: T0, sessionExpiresAt: null, lastActivityAt: T0, ...over,
+});
+
+describe('rule 1: every ID token a tab takes is verified in that tab', () => {
+  it('drops a renewed message whose ID token fails verification: tokens, claims and deadlines stay', async () => {
+    const { session: s, errors } = await signedInTab();
+    const before = s.getSnapshot();
+    const forger = await makeKeys();
+    hostile().post({ type: 'renewed', sessionId: (await record()).sessionId, tokens: tokensWith(await forger.sign(claimsAt(T0 + MIN, { sub: 'mallory' }))) });
+    await delivered();
+    expect(s.getSnapshot()).toBe(before);
+    expect(await s.getAccessToken()).toBe('access-token');
+    expect(errors).toEqual(['ID_TOKEN_INVALID']);
+  });
+
+  it('drops a renewed message with a well-signed ID token for another user', async () => {
+    const { session: s } = await signedInTab();
+    hostile().post({ type: 'renewed', sessionId: (await record()).sessionId, tokens: tokensWith(await keys.sign(claimsAt(T0 + MIN, { sub: 'mallory' }))) });
+    await delivered();
+    expect(s.getSnapshot().claims).toMatchObject({ sub: 'alice' });
+    expect(await s.getAccessToken()).toBe('access-token');
+  });
+
+  it('drops a renewed message with an ID token older than the one held', async () => {
+    const { session: s } = await signedInTab();
+    hostile().post({ type: 'renewed', sessionId: (await record()).sessionId, tokens: tokensWith(await keys.sign(claimsAt(T0 - MIN, { auth_time: sec(T0) }))) });
+    await delivered();
+    expect(await s.getAccessToken()).toBe('access-token');
+  });
+
+  it('takes a renewed message with a newer ID token of this user, its claims read from the verified token', async () => {
+    const { session: s } = await signedInTab();
+    clock.advance(MIN);
+    hostile().post({ type: 'renewed', sessionId: (await record()).sessionId, tokens: tokensWith(await keys.sign(claimsAt(T0 + MIN, { auth_time: sec(T0), name: 'Alice' })), 'new-access-token') });
+    await delivered();
+    expect(await s.getAccessToken()).toBe('new-access-token');
+    expect(s.getSnapshot()).toMatchObject({ claims: { sub: 'alice', name: 'Alice' }, authTime: T0 });
+  });
+
+  it('a new tab refuses a token offer for another user: the record names this session\'s user', async () => {
+    (await signedInTab()).session.stop();
+    const { sessionId } = await record();
+    const mallory = await keys.sign(claimsAt(T0, { sub: 'mallory' }));
+    hostile().answer(() => ({ sessionId, tokens: tokensWith(mallory), timing: { signedInAt: T0, authTime: T0, providerAuthTime: T0, sessionExpiresAt: null, lastActivityAt: T0 } }));
+    const second = tab(false);
+    await expect(second.session.start()).resolves.toMatchObject({ status: 'signed-out' });
+    expect(second.errors).toEqual(['ID_TOKEN_INVALID']);
+  });
+
+  it('a new tab refuses a token offer of another authentication than the record\'s', async () => {
+    (await signedInTab()).session.stop();
+    const { sessionId } = await record();
+    const earlier = await keys.sign(claimsAt(T0, { auth_time: sec(T0 - HOUR) }));
+    hostile().answer(() => ({ sessionId, tokens: tokensWith(earlier), timing: { signedInAt: T0, authTime: T0, providerAuthTime: T0 - HOUR, sessionExpiresAt: null, lastActivityAt: T0 } }));
+    const second = tab(false);
+    await expect(second.session.start()).resolves.toMatchObject({ status: 'signed-out' });
+    expect(second.errors).toEqual(['ID_TOKEN_INVALID']);
+  });
+
+  it.each([
+    ['a live tab', 20 * MIN, 'active'],
+    ['a tab that expired idle', 40 * MIN, 'expired'],
+  ])('%s is not switched to a "new" session with fresh deadlines by a signed-in message and a matching record', async (_name, later, status) => {
+    const { session: s } = await signedInTab();
+    clock.advance(later);
+    const before = s.getSnapshot();
+    const current = await keys.sign(claimsAt(T0 + later, { auth_time: sec(T0) }));
+    await store.set(validRecord({ sessionId: 'forged', signedInAt: T0 + later, authTime: T0, lastActivityAt: T0 + later }));
+    hostile().post({ type: 'signed-in', sessionId: 'forged', tokens: tokensWith(current), timing: { signedInAt: T0 + later, authTime: T0, providerAuthTime: T0, sessionExpiresAt: null, lastActivityAt: T0 + later } });
+    await delivered();
+    expect(s.getSnapshot()).toBe(before);
+    expect(before.status).toBe(status);
+  });
+
+  it('a tab that expired takes the session of a newer authentication from another tab', async () => {
+    const { session: s } = await signedInTab();
+    clock.advance(40 * MIN);
+    expect(s.getSnapshot().status).toBe('expired');
+    const again = T0 + 39 * MIN;
+    await store.set(validRecord({ sessionId: 'next', signedInAt: again, authTime: again, providerAuthTime: again, lastActivityAt: again }));
+    hostile().post({ type: 'signed-in', sessionId: 'next', tokens: tokensWith(await keys.sign(claimsAt(again)), 'next-access-token'), timing: { signedInAt: again, authTime: again, providerAuthTime: again, sessionExpiresAt: null, lastActivityAt: again } });
+    await delivered();
+    expect(s.getSnapshot()).toMatchObject({ status: 'active', authTime: again });
+    expect(await s.getAccessToken()).toBe('next-access-token');
+  });
+});
+
+describe('rule 2: time from the provider is bounded', () => {
+  it('refuses an ID token whose auth_time is a day after its iat', async () => {
+    const { session: s, started } = await callbackTab(claimsAt(T0, { auth_time: sec(T0 + 24 * HOUR) }));
+    await expect(started).rejects.toMatchObject({ code: 'ID_TOKEN_INVALID', message: expect.stringContaining('auth_time') });
+    expect(s.getSnapshot().status).toBe('signed-out');
+  });
+
+  it('refuses an ID token issued longer ago than the absolute limit (the maximum token age)', async () => {
+    const { started } = await callbackTab(claimsAt(T0 - 13 * HOUR, { exp: sec(T0 + HOUR) }));
+    await expect(started).rejects.toMatchObject({ code: 'ID_TOKEN_INVALID', message: expect.stringContaining('absolute limit') });
+  });
+
+  it('a device clock 2 h fast neither fails sign-in and renewal nor lengthens anything', async () => {
+    const provider = T0 - 2 * HOUR; // the provider's time: the device's clock is 2 h ahead of it
+    const { session: s, oidc } = await signedInTab(claimsAt(provider));
+    // The ID token's exp (1 h after iat) is an hour behind this clock: judged on the provider's clock, it is good.
+    expect(s.getSnapshot()).toMatchObject({ status: 'active', authTime: provider, absoluteExpiresAt: provider + 12 * HOUR });
+    clock.advance(20 * MIN);
+    oidc.renewWith(await keys.sign(claimsAt(provider + 20 * MIN, { auth_time: sec(provider), name: 'renewed' })));
+    await s.renew();
+    expect(s.getSnapshot()).toMatchObject({ claims: { name: 'renewed' }, authTime: provider });
+  });
+
+  it('a renewal whose ID token is older than the one it replaces is refused', async () => {
+    const { session: s, oidc } = await signedInTab();
+    clock.advance(20 * MIN);
+    oidc.renewWith(await keys.sign(claimsAt(T0 - 10 * MIN, { auth_time: sec(T0) })));
+    await expect(s.renew()).rejects.toMatchObject({ code: 'ID_TOKEN_INVALID' });
+    expect(await s.getAccessToken()).toBe('access-token');
+  });
+});
+
+describe('rule 3: the shared record is checked, not trusted', () => {
+  const startWith = async (stored: SessionRecord) => {
+    await store.set(stored);
+    const t = tab(false);
+    await t.session.start();
+    return t;
+  };
+
+  it.each([
+    ['lastActivityAt moved into the future', validRecord({ lastActivityAt: T0 + HOUR })],
+    ['authTime moved into the future', validRecord({ authTime: T0 + HOUR, providerAuthTime: T0 + HOUR })],
+    ['authTime later than the provider\'s auth_time', validRecord({ authTime: T0, providerAuthTime: T0 - HOUR })],
+    ['activity before the sign-in', validRecord({ lastActivityAt: T0 - MIN })],
+  ])('ends the session and requires authentication again for a record with %s', async (_name, stored) => {
+    const { session: s, oidc } = await startWith(stored);
+    expect(s.getSnapshot()).toMatchObject({ status: 'signed-out', reason: 'error' });
+    await s.signIn();
+    expect(oidc.authorize[0]).toMatchObject({ prompt: 'login', maxAgeSec: 0 });
+  });
+
+  it('a record that ended at a limit but says reauthRequired: false still forces prompt=login', async () => {
+    const { session: s, oidc } = await startWith(validRecord({ status: 'ended', endedReason: 'idle', reauthRequired: false }));
+    await s.signIn();
+    expect(oidc.authorize[0]).toMatchObject({ prompt: 'login', maxAgeSec: 0 });
+  });
+
+  it('a clock set back, then a reload: not active after 31 idle minutes', async () => {
+    (await signedInTab()).session.stop(); // the tab is closed with the record at T0
+    clock.setWall(T0 - HOUR); // the clock is corrected back an hour
+    clock.advance(31 * MIN);
+    const { session: s } = tab(false);
+    await s.start();
+    expect(s.getSnapshot().status).not.toMatch(/active|warning/);
+    expect(s.getSnapshot().reason).toBe('error');
+  });
+
+  it('a record claiming a newer auth_time than the provider\'s token ends the session on silent restore', async () => {
+    await store.set(validRecord({ authTime: T0 + 30 * MIN, providerAuthTime: T0 + 30 * MIN, lastActivityAt: T0 + 40 * MIN }));
+    clock.advance(45 * MIN);
+    const oidc = fakeOidc('unused');
+    const provider = await keys.sign(claimsAt(T0 + 45 * MIN, { auth_time: sec(T0) }));
+    oidc.port.silent = async () => tokensWith(provider, 'access-token');
+    const { session: s, errors } = tab(false, oidc);
+    await startUnanswered(s);
+    expect(s.getSnapshot()).toMatchObject({ status: 'signed-out', reason: 'error' });
+    expect(errors).toEqual(['ID_TOKEN_INVALID']);
+    expect(await record()).toMatchObject({ status: 'ended', reauthRequired: true });
+    await s.signIn();
+    expect(oidc.authorize[0]).toMatchObject({ prompt: 'login' });
+  });
+
+  it('silent restore does not continue the record\'s session as another user', async () => {
+    await store.set(validRecord({ lastActivityAt: T0 + 5 * MIN }));
+    clock.advance(10 * MIN);
+    const oidc = fakeOidc('unused');
+    const bob = await keys.sign(claimsAt(T0 + 10 * MIN, { sub: 'bob' }));
+    oidc.port.silent = async () => tokensWith(bob, 'bob-access-token');
+    const { session: s } = tab(false, oidc);
+    await startUnanswered(s);
+    expect(s.getSnapshot().status).toBe('signed-out');
+    await expect(s.getAccessToken()).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
+  });
+
+  it('a record claiming a newer auth_time does not restart a live tab\'s limits: only a verified token does', async () => {
+    const { session: s } = await signedInTab();
+    clock.advance(HOUR);
+    const { absoluteExpiresAt } = s.getSnapshot();
+    const { sessionId } = await record();
+    await store.set(validRecord({ sessionId, authTime: T0 + HOUR, providerAuthTime: T0 + HOUR, signedInAt: T0, lastActivityAt: T0 + HOUR }));
+    // A genuine renewal message (same authentication) arrives.
+    hostile().post({ type: 'renewed', sessionId, tokens: tokensWith(await keys.sign(claimsAt(T0 + HOUR, { auth_time: sec(T0) }))) });
+    await delivered();
+    expect(s.getSnapshot().absoluteExpiresAt).toBe(absoluteExpiresAt);
+  });
+});
+
+describe('rule 4: reauthentication is proven', () => {
+  const requested = T0 + 30 * MIN;
+
+  it('refuses an answer to prompt=login whose auth_time is not after the request, keeps nothing, and sends the user once more', async () => {
+    clock.advance(31 * MIN);
+    const single = claimsAt(T0 + 31 * MIN, { auth_time: sec(T0) }); // single sign-on: the old authentication
+    const { session: s, oidc, started } = await callbackTab(single, (o) => o.answering({ at: requested, maxAge: 0, retried: false }), 'reauthenticate');
+    await expect(started).rejects.toMatchObject({ code: 'LOGIN_REQUIRED', message: expect.stringContaining('did not authenticate the user again') });
+    expect(s.getSnapshot()).toMatchObject({ status: 'signed-out', claims: null });
+    await expect(s.getAccessToken()).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
+    expect(await store.get()).toBeUndefined();
+    expect(oidc.authorize).toEqual([expect.objectContaining({ prompt: 'login', maxAgeSec: 0, retried: true })]);
+    // The next sign-in from this tab authenticates too.
+    await s.signIn();
+    expect(oidc.authorize[1]).toMatchObject({ prompt: 'login', maxAgeSec: 0 });
+  });
+
+  it('a second refusal does not send the user round again', async () => {
+    clock.advance(31 * MIN);
+    const { oidc, started } = await callbackTab(claimsAt(T0 + 31 * MIN, { auth_time: sec(T0) }), (o) => o.answering({ at: requested, maxAge: 0, retried: true }), 'reauthenticate');
+    await expect(started).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
+    expect(oidc.authorize).toEqual([]);
+  });
+
+  it('takes an answer whose auth_time is after the request', async () => {
+    clock.advance(31 * MIN);
+    const { session: s, started } = await callbackTab(claimsAt(T0 + 31 * MIN, { auth_time: sec(T0 + 30 * MIN + 20_000) }), (o) => o.answering({ at: requested, maxAge: 0, retried: false }));
+    await expect(started).resolves.toMatchObject({ status: 'active', authTime: T0 + 30 * MIN + 20_000 });
+    expect(s.getSnapshot().status).toBe('active');
+  });
+
+  it('with max_age, refuses an auth_time older than max_age allows (OIDC Core §3.1.2.1), and a missing one', async () => {
+    const { started } = await callbackTab(claimsAt(T0, { auth_time: sec(T0 - 13 * HOUR) }), (o) => o.answering({ at: T0 - MIN, maxAge: 12 * 3600, retried: false }));
+    await expect(started).rejects.toMatchObject({ code: 'LOGIN_REQUIRED', message: expect.stringContaining('max_age') });
+    const noAuthTime = claimsAt(T0);
+    delete noAuthTime.auth_time;
+    const second = await callbackTab(noAuthTime, (o) => o.answering({ at: T0 - MIN, maxAge: 12 * 3600, retried: false }));
+    await expect(second.started).rejects.toMatchObject({ code: 'LOGIN_REQUIRED', message: expect.stringContaining('auth_time') });
+  });
+});
+
+describe('rule 5: a renewal that does not reach the provider is retried, with backoff, inside the limits only', () => {
+  it('retries a refresh that fails with NETWORK, waiting 1 s then 2 s, and succeeds', async () => {
+    const { session: s, oidc } = await signedInTab();
+    const refresh = oidc.port.refresh;
+    let calls = 0;
+    oidc.port.refresh = async (tokens, claims) => {
+      calls += 1;
+      if (calls < REFRESH_ATTEMPTS) throw new SessionError('NETWORK', 'stand-in provider: 503');
+      return refresh(tokens, claims);
+    };
+    const renewed = s.renew();
+    for (let i = 0; i < 5; i++) await delivered();
+    expect(calls).toBe(1);
+    clock.advance(RETRY_BACKOFF_MS);
+    for (let i = 0; i < 5; i++) await delivered();
+    expect(calls).toBe(2);
+    clock.advance(2 * RETRY_BACKOFF_MS);
+    await renewed;
+    expect(calls).toBe(3);
+    expect(await s.getAccessToken()).toBe('access-1');
+  });
+
+  it('gives up after the attempts with NETWORK, and stops retrying when the session ends', async () => {
+    const { session: s, oidc } = await signedInTab();
+    let calls = 0;
+    oidc.port.refresh = async () => {
+      calls += 1;
+      throw new SessionError('NETWORK', 'stand-in provider: unreachable');
+    };
+    const renewed = s.renew();
+    const outcome = renewed.catch((error: unknown) => error);
+    for (let i = 0; i < 5; i++) await delivered();
+    await s.signOut();
+    clock.advance(10 * RETRY_BACKOFF_MS);
+    expect(await outcome).toBeInstanceOf(SessionError);
+    expect(calls).toBe(1);
+  });
+
+  it('a refusal by the provider (not a network failure) is not retried', async () => {
+    const { session: s, oidc } = await signedInTab();
+    let calls = 0;
+    oidc.port.refresh = async () => {
+      calls += 1;
+      throw new SessionError('LOGIN_REQUIRED', 'stand-in provider: invalid_grant');
+    };
+    await expect(s.renew()).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
+    expect(calls).toBe(1);
+  });
+});
+
+describe('rule 6: a refused callback leaves no token anywhere', () => {
+  it('a callback whose ID token fails verification writes no record and holds no token', async () => {
+    const forger = await makeKeys();
+    history.replaceState(null, '', '/callback?code=abc&state=xyz');
+    const t = tab(true, fakeOidc(await forger.sign(claimsAt(T0))));
+    await expect(t.session.start()).rejects.toMatchObject({ code: 'ID_TOKEN_INVALID' });
+    expect(await store.get()).toBeUndefined();
+    await expect(t.session.getAccessToken()).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
+    expect(t.session.getSnapshot()).toMatchObject({ status: 'signed-out', claims: null });
+  });
+});
