@@ -42,6 +42,13 @@ export interface IdpOptions {
   sessionTtlSec?: number;
   /** Whether refresh tokens are issued; without them, silent renewal goes through an iframe. @default true */
   refreshTokens?: boolean;
+  /**
+   * Misbehaves for tests: answers `prompt=login` (and `max_age=0`) by single sign-on when
+   * the user has a session here, with the authentication it already has. @default false
+   */
+  ignoresPromptLogin?: boolean;
+  /** A login through the form is recorded as having happened this many seconds ago (its `auth_time`). @default 0 */
+  loginAgeSec?: number;
 }
 
 /** Something that happened at the provider, for tests to count and inspect. */
@@ -59,6 +66,8 @@ export interface Idp {
   readonly events: IdpEvent[];
   /** The private key the `nhs-login` client signs its `private_key_jwt` assertions with. */
   readonly nhsLoginClientKey: JWK;
+  /** The provider's own ID token signing key (private), so tests can forge well-signed tokens as a misbehaving provider would. */
+  readonly idTokenSigningKey: JWK;
   /** Stops the server and drops every connection. */
   close(): Promise<void>;
 }
@@ -134,7 +143,11 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
     refreshTokenTtlSec = 86_400,
     sessionTtlSec = 86_400,
     refreshTokens = true,
+    ignoresPromptLogin = false,
+    loginAgeSec = 0,
   } = options;
+  /** When each account last logged in through the form, epoch seconds. */
+  const loginTimes = new Map<string, number>();
   if (appOrigins.length === 0) throw new TypeError('"appOrigins" must name at least one origin');
 
   const signingKey = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true });
@@ -321,6 +334,12 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
       res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
       res.end(body);
     };
+    const known = details.session?.accountId;
+    if (ignoresPromptLogin && details.prompt.name === 'login' && known && loginTimes.has(known)) {
+      // The misbehaviour: the old authentication stands in for the one asked for.
+      await provider.interactionFinished(req, res, { login: { accountId: known, ts: loginTimes.get(known) } }, { mergeWithLastSubmission: false });
+      return;
+    }
     if (details.prompt.name !== 'login') {
       // Consent is covered by loadExistingGrant; anything else finishes without UI.
       await provider.interactionFinished(req, res, {}, { mergeWithLastSubmission: true });
@@ -341,8 +360,10 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
         }
         acr = vector.vot;
       }
+      const ts = epoch() - loginAgeSec;
+      loginTimes.set(TEST_USER.sub, ts);
       await provider.interactionFinished(req, res, {
-        login: { accountId: TEST_USER.sub, amr: ['pwd'], ...(acr ? { acr } : {}) },
+        login: { accountId: TEST_USER.sub, ts, amr: ['pwd'], ...(acr ? { acr } : {}) },
       }, { mergeWithLastSubmission: false });
       return;
     }
@@ -374,6 +395,7 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
     issuer,
     events,
     nhsLoginClientKey,
+    idTokenSigningKey: signingJwk,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
