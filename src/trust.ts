@@ -20,6 +20,8 @@ export interface AuthRequest {
   readonly at: number;
   /** The `max_age` asked for, in seconds; 0 when the user had to authenticate again (`prompt=login`); null when none. */
   readonly maxAge: number | null;
+  /** `max_age` was sent, so `auth_time` must be present (OIDC Core §3.1.2.1); without it (`prompt=login` only) an absent `auth_time` proves nothing either way. */
+  readonly maxAgeSent: boolean;
 }
 
 const invalid = (message: string): SessionError => new SessionError('ID_TOKEN_INVALID', message);
@@ -55,14 +57,19 @@ const earliest = (a: number | null, b: number | null): number | null => (a === n
 
 /**
  * Checks an answer to an authorize request against it. With `max_age` (0 after a limit, or
- * with `prompt=login`), `auth_time` must be present and the authentication recent enough:
+ * with `prompt=login`), the authentication must be recent enough:
  * `iat − auth_time` (the provider's own clock) at most `max_age` plus the time the request
  * took on this clock. A provider that ignored `prompt=login` and answered by single sign-on
- * with an old `auth_time` is caught here (NIST SP 800-63B rev 3 §7.2).
+ * with an old `auth_time` is caught here (NIST SP 800-63B rev 3 §7.2). When `max_age` was
+ * sent, `auth_time` must be present; a provider that takes `prompt=login` but not `max_age`
+ * (NHS login) and omits `auth_time` cannot be checked, and is taken at its word.
  */
 export function checkAuthAge(v: VerifiedIdToken, request: AuthRequest | null, now: number): void {
   if (!request || request.maxAge === null) return;
-  if (v.authTime === null) throw new SessionError('LOGIN_REQUIRED', 'max_age was requested and the ID token has no auth_time (OIDC Core §3.1.2.1)');
+  if (v.authTime === null) {
+    if (!request.maxAgeSent) return;
+    throw new SessionError('LOGIN_REQUIRED', 'max_age was requested and the ID token has no auth_time (OIDC Core §3.1.2.1)');
+  }
   const allowed = request.maxAge * 1000 + Math.max(0, now - request.at) + AUTH_TIME_TOLERANCE_MS;
   if (v.issuedAt - v.authTime > allowed) {
     throw new SessionError('LOGIN_REQUIRED', request.maxAge === 0

@@ -16,7 +16,7 @@ export const silentMaxAge = (settings: Settings): number | undefined =>
   authorizeExtras(settings.profile, { reauthRequired: false, absoluteTimeoutMs: settings.policy.absoluteTimeoutMs }).maxAgeSec;
 
 /** A silent request made now: what its answer is checked against. */
-const silentRequest = (ctx: FlowContext, maxAgeSec: number | undefined): AuthRequest => ({ at: ctx.now(), maxAge: maxAgeSec ?? null });
+const silentRequest = (ctx: FlowContext, maxAgeSec: number | undefined): AuthRequest => ({ at: ctx.now(), maxAge: maxAgeSec ?? null, maxAgeSent: maxAgeSec !== undefined });
 
 /** What the flows need from the session. */
 export interface FlowContext {

@@ -43,6 +43,7 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
       renewSessionId: request.renewSessionId ?? null,
       at: now(),
       maxAge: request.maxAgeSec ?? (request.prompt === 'login' ? 0 : null),
+      maxAgeSent: request.maxAgeSec !== undefined,
       retried: request.retried === true,
     },
     nonce: globalThis.crypto.randomUUID(),
@@ -85,7 +86,7 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
       } catch (error) {
         throw mapError(error, 'the sign-in response could not be completed', 'CALLBACK_FAILED');
       }
-      const state = (response.userState ?? {}) as Partial<Record<'returnTo' | 'renewSessionId' | 'at' | 'maxAge' | 'retried', unknown>>;
+      const state = (response.userState ?? {}) as Partial<Record<'returnTo' | 'renewSessionId' | 'at' | 'maxAge' | 'maxAgeSent' | 'retried', unknown>>;
       const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
       return {
         tokens: tokensOf(response, now),
@@ -93,8 +94,8 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
         renewSessionId: typeof state.renewSessionId === 'string' ? state.renewSessionId : null,
         // A state that does not say when it was made proves no recent authentication: it asks for one (fail closed).
         request: isCount(state.at) && (state.maxAge === null || isCount(state.maxAge))
-          ? { at: state.at, maxAge: state.maxAge, retried: state.retried === true }
-          : { at: now(), maxAge: 0, retried: true },
+          ? { at: state.at, maxAge: state.maxAge, maxAgeSent: state.maxAgeSent !== false, retried: state.retried === true }
+          : { at: now(), maxAge: 0, maxAgeSent: true, retried: true },
       };
     },
 

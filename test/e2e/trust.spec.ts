@@ -68,7 +68,7 @@ async function resignTokenResponses(page: Page, demo: Demo, change: (claims: Rec
 
 const tokens = (id: string, accessToken = 'attacker-access-token') => ({ idToken: id, accessToken, refreshToken: null, accessTokenExpiresAt: null });
 
-test('a script on the page posts renewed messages with a forged token and with another user\'s well-signed token: nothing changes', async ({ page, demo }) => {
+test("a script on the page posts renewed messages with a forged token and with another user's well-signed token: nothing changes", async ({ page, demo }) => {
   await signIn(page, demo);
   const before = await call(page, (s) => s.getSnapshot());
   const accessToken = await call(page, (s) => s.getAccessToken());
@@ -83,7 +83,7 @@ test('a script on the page posts renewed messages with a forged token and with a
   expect(await call(page, (s) => s.getSnapshot())).toEqual(before);
 });
 
-test('a new tab takes no token offer for another user from a script on the page; it restores the record\'s user', async ({ context, demo }) => {
+test("a new tab takes no token offer for another user from a script on the page; it restores the record's user", async ({ context, demo }) => {
   const first = await context.newPage();
   await signIn(first, demo);
   const { sessionId } = await record(first, demo);
@@ -191,7 +191,7 @@ test('a token endpoint that never answers: renew() fails with NETWORK after its 
   expect(await call(page, (s) => s.getAccessToken())).not.toBe(before);
 });
 
-test('a refused callback leaves no token anywhere: storage, IndexedDB, and the page\'s memory (heap snapshot)', async ({ page, demo }) => {
+test("a refused callback leaves no token anywhere: storage, IndexedDB, and the page's memory (heap snapshot)", async ({ page, demo }) => {
   const issued: string[] = [];
   await page.route(`${demo.idp.issuer}/token`, async (route) => {
     const response = await route.fetch();

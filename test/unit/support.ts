@@ -108,7 +108,7 @@ export function fakeOidc(idToken: string, metadata: Partial<ProviderMetadata> = 
   const signouts: (string | null)[] = [];
   const refreshes: number[] = [];
   let nextIdToken: string | null = null;
-  let answered: AnsweredRequest = { at: 0, maxAge: null, retried: false };
+  let answered: AnsweredRequest = { at: 0, maxAge: null, maxAgeSent: false, retried: false };
   const port: OidcPort = {
     signinRedirect: async (request) => {
       authorize.push(request);

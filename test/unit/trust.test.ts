@@ -133,7 +133,7 @@ describe('rule 1: every ID token a tab takes is verified in that tab', () => {
     expect(s.getSnapshot()).toMatchObject({ claims: { sub: 'alice', name: 'Alice' }, authTime: T0 });
   });
 
-  it('a new tab refuses a token offer for another user: the record names this session\'s user', async () => {
+  it("a new tab refuses a token offer for another user: the record names this session's user", async () => {
     (await signedInTab()).session.stop();
     const { sessionId } = await record();
     const mallory = await keys.sign(claimsAt(T0, { sub: 'mallory' }));
@@ -143,7 +143,7 @@ describe('rule 1: every ID token a tab takes is verified in that tab', () => {
     expect(second.errors).toEqual(['ID_TOKEN_INVALID']);
   });
 
-  it('a new tab refuses a token offer of another authentication than the record\'s', async () => {
+  it("a new tab refuses a token offer of another authentication than the record's", async () => {
     (await signedInTab()).session.stop();
     const { sessionId } = await record();
     const earlier = await keys.sign(claimsAt(T0, { auth_time: sec(T0 - HOUR) }));
@@ -249,7 +249,7 @@ describe('rule 3: the shared record is checked, not trusted', () => {
     expect(s.getSnapshot().reason).toBe('error');
   });
 
-  it('a record claiming a newer auth_time than the provider\'s token ends the session on silent restore', async () => {
+  it("a record claiming a newer auth_time than the provider's token ends the session on silent restore", async () => {
     await store.set(validRecord({ authTime: T0 + 30 * MIN, providerAuthTime: T0 + 30 * MIN, lastActivityAt: T0 + 40 * MIN }));
     clock.advance(45 * MIN);
     const oidc = fakeOidc('unused');
@@ -264,7 +264,7 @@ describe('rule 3: the shared record is checked, not trusted', () => {
     expect(oidc.authorize[0]).toMatchObject({ prompt: 'login' });
   });
 
-  it('silent restore does not continue the record\'s session as another user', async () => {
+  it("silent restore does not continue the record's session as another user", async () => {
     await store.set(validRecord({ lastActivityAt: T0 + 5 * MIN }));
     clock.advance(10 * MIN);
     const oidc = fakeOidc('unused');
@@ -276,7 +276,7 @@ describe('rule 3: the shared record is checked, not trusted', () => {
     await expect(s.getAccessToken()).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
   });
 
-  it('a record claiming a newer auth_time does not restart a live tab\'s limits: only a verified token does', async () => {
+  it("a record claiming a newer auth_time does not restart a live tab's limits: only a verified token does", async () => {
     const { session: s } = await signedInTab();
     clock.advance(HOUR);
     const { absoluteExpiresAt } = s.getSnapshot();
@@ -295,7 +295,7 @@ describe('rule 4: reauthentication is proven', () => {
   it('refuses an answer to prompt=login whose auth_time is not after the request, keeps nothing, and sends the user once more', async () => {
     clock.advance(31 * MIN);
     const single = claimsAt(T0 + 31 * MIN, { auth_time: sec(T0) }); // single sign-on: the old authentication
-    const { session: s, oidc, started } = await callbackTab(single, (o) => o.answering({ at: requested, maxAge: 0, retried: false }), 'reauthenticate');
+    const { session: s, oidc, started } = await callbackTab(single, (o) => o.answering({ at: requested, maxAge: 0, maxAgeSent: true, retried: false }), 'reauthenticate');
     await expect(started).rejects.toMatchObject({ code: 'LOGIN_REQUIRED', message: expect.stringContaining('did not authenticate the user again') });
     expect(s.getSnapshot()).toMatchObject({ status: 'signed-out', claims: null });
     await expect(s.getAccessToken()).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
@@ -308,25 +308,37 @@ describe('rule 4: reauthentication is proven', () => {
 
   it('a second refusal does not send the user round again', async () => {
     clock.advance(31 * MIN);
-    const { oidc, started } = await callbackTab(claimsAt(T0 + 31 * MIN, { auth_time: sec(T0) }), (o) => o.answering({ at: requested, maxAge: 0, retried: true }), 'reauthenticate');
+    const { oidc, started } = await callbackTab(claimsAt(T0 + 31 * MIN, { auth_time: sec(T0) }), (o) => o.answering({ at: requested, maxAge: 0, maxAgeSent: true, retried: true }), 'reauthenticate');
     await expect(started).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
     expect(oidc.authorize).toEqual([]);
   });
 
   it('takes an answer whose auth_time is after the request', async () => {
     clock.advance(31 * MIN);
-    const { session: s, started } = await callbackTab(claimsAt(T0 + 31 * MIN, { auth_time: sec(T0 + 30 * MIN + 20_000) }), (o) => o.answering({ at: requested, maxAge: 0, retried: false }));
+    const { session: s, started } = await callbackTab(claimsAt(T0 + 31 * MIN, { auth_time: sec(T0 + 30 * MIN + 20_000) }), (o) => o.answering({ at: requested, maxAge: 0, maxAgeSent: true, retried: false }));
     await expect(started).resolves.toMatchObject({ status: 'active', authTime: T0 + 30 * MIN + 20_000 });
     expect(s.getSnapshot().status).toBe('active');
   });
 
   it('with max_age, refuses an auth_time older than max_age allows (OIDC Core §3.1.2.1), and a missing one', async () => {
-    const { started } = await callbackTab(claimsAt(T0, { auth_time: sec(T0 - 13 * HOUR) }), (o) => o.answering({ at: T0 - MIN, maxAge: 12 * 3600, retried: false }));
+    const { started } = await callbackTab(claimsAt(T0, { auth_time: sec(T0 - 13 * HOUR) }), (o) => o.answering({ at: T0 - MIN, maxAge: 12 * 3600, maxAgeSent: true, retried: false }));
     await expect(started).rejects.toMatchObject({ code: 'LOGIN_REQUIRED', message: expect.stringContaining('max_age') });
     const noAuthTime = claimsAt(T0);
     delete noAuthTime.auth_time;
-    const second = await callbackTab(noAuthTime, (o) => o.answering({ at: T0 - MIN, maxAge: 12 * 3600, retried: false }));
+    const second = await callbackTab(noAuthTime, (o) => o.answering({ at: T0 - MIN, maxAge: 12 * 3600, maxAgeSent: true, retried: false }));
     await expect(second.started).rejects.toMatchObject({ code: 'LOGIN_REQUIRED', message: expect.stringContaining('auth_time') });
+  });
+});
+
+describe('rule 4 without max_age (NHS login: prompt=login only, auth_time conditional)', () => {
+  it('refuses an old auth_time after prompt=login, and takes an answer without auth_time (nothing to check)', async () => {
+    clock.advance(31 * MIN);
+    const { started } = await callbackTab(claimsAt(T0 + 31 * MIN, { auth_time: sec(T0) }), (o) => o.answering({ at: T0 + 30 * MIN, maxAge: 0, maxAgeSent: false, retried: true }));
+    await expect(started).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
+    const noAuthTime = claimsAt(T0 + 31 * MIN);
+    delete noAuthTime.auth_time;
+    const second = await callbackTab(noAuthTime, (o) => o.answering({ at: T0 + 30 * MIN, maxAge: 0, maxAgeSent: false, retried: false }));
+    await expect(second.started).resolves.toMatchObject({ status: 'active', authTime: T0 + 31 * MIN });
   });
 });
 
