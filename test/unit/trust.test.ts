@@ -117,11 +117,12 @@ describe('rule 1: every ID token a tab takes is verified in that tab', () => {
     expect(await s.getAccessToken()).toBe('access-token');
   });
 
-  it('drops a renewed message with an ID token older than the one held', async () => {
-    const { session: s } = await signedInTab();
-    hostile().post({ type: 'renewed', sessionId: (await record()).sessionId, tokens: tokensWith(await keys.sign(claimsAt(T0 - MIN, { auth_time: sec(T0) }))) });
+  it('drops a renewed message with an ID token older than the one held (of the same authentication)', async () => {
+    const { session: s, errors } = await signedInTab(claimsAt(T0, { auth_time: sec(T0 - 2 * MIN) }));
+    hostile().post({ type: 'renewed', sessionId: (await record()).sessionId, tokens: tokensWith(await keys.sign(claimsAt(T0 - MIN, { auth_time: sec(T0 - 2 * MIN) }))) });
     await delivered();
     expect(await s.getAccessToken()).toBe('access-token');
+    expect(errors).toEqual(['ID_TOKEN_INVALID']);
   });
 
   it('takes a renewed message with a newer ID token of this user, its claims read from the verified token', async () => {
