@@ -289,7 +289,7 @@ class SessionImpl implements Session {
         channel.close();
         return this.#snapshot;
       }
-      const run: Run = { abort, store: this.#deps.store ?? createIdbStore(this.#key), channel, tracking: null, cancelExpiry: () => undefined };
+      const run: Run = { abort, store: this.#deps.store ?? createIdbStore(this.#key, this.#settings.clock), channel, tracking: null, cancelExpiry: () => undefined };
       this.#run = run;
       const host = this.#tabsHost(run);
       channel.onMessage((message) => onTabMessage(message, host));
@@ -541,7 +541,7 @@ class SessionImpl implements Session {
     if (this.#reauthRequired) return true;
     if (isLive(this.#state)) return false;
     try {
-      const stored = await (this.#run?.store ?? this.#deps.store ?? createIdbStore(this.#key)).get();
+      const stored = await (this.#run?.store ?? this.#deps.store ?? createIdbStore(this.#key, this.#settings.clock)).get();
       const found = assess(stored, this.#now(), this.#settings.policy);
       return !found.live && found.reauth;
     } catch {

@@ -1,12 +1,9 @@
 import { createStore, get, set, type UseStore } from 'idb-keyval';
+import type { Clock } from './clock.js';
+import { FUTURE_TOLERANCE_MS, within } from './constants.js';
 import type { Live, SessionReason } from './machine.js';
 import { decide, type SessionPolicy } from './policy.js';
 
-/**
- * How far in the future a timestamp from another tab may be (tabs share one machine clock;
- * this absorbs the time between stamping and reading). Anything later is not believed.
- */
-export const FUTURE_TOLERANCE_MS = 2_000;
 
 /**
  * The shared record: timing state and the user's `sub`, never a token. It is the truth
@@ -52,12 +49,20 @@ export function database(): UseStore {
   return opened;
 }
 
-/** The record in IndexedDB, through idb-keyval, in the SDK's own database. Opens nothing until first used. */
-export function createIdbStore(key: string): RecordStore {
+/** How long one IndexedDB read or write may take; then the tab goes on from memory. */
+export const STORE_TIMEOUT_MS = 5_000;
+
+/**
+ * The record in IndexedDB, through idb-keyval, in the SDK's own database. Opens nothing
+ * until first used. A read or write that does not finish in time (a database blocked by
+ * another connection) fails, so nothing waits on it for ever.
+ */
+export function createIdbStore(key: string, clock: Clock): RecordStore {
+  const timed = <T>(work: () => Promise<T>) => within(work(), STORE_TIMEOUT_MS, clock, () => new Error('IndexedDB did not answer in time'));
   return {
     kind: 'indexeddb',
-    get: async () => get(key, database()),
-    set: async (record) => set(key, record, database()),
+    get: () => timed(() => get(key, database())),
+    set: (record) => timed(() => set(key, record, database())),
   };
 }
 
@@ -94,9 +99,16 @@ export function parseRecord(value: unknown): SessionRecord | undefined | 'invali
     && (r.sessionExpiresAt === null || isTime(r.sessionExpiresAt))
     && (r.providerAuthTime === null || isTime(r.providerAuthTime));
   if (!ok) return 'invalid';
-  const { sessionId, sub, status, endedReason, reauthRequired, signedInAt, authTime, providerAuthTime, sessionExpiresAt, lastActivityAt } = r as unknown as SessionRecord;
-  return { v: 1, sessionId, sub, status, endedReason, reauthRequired, signedInAt, authTime, providerAuthTime, sessionExpiresAt, lastActivityAt };
+  return { v: 1, ...pick(r, RECORD_FIELDS) } as SessionRecord;
 }
+
+/** The timing of a session, as the record and the tabs' hand-over carry it. */
+export const TIMING_FIELDS = ['signedInAt', 'authTime', 'providerAuthTime', 'sessionExpiresAt', 'lastActivityAt'] as const;
+const RECORD_FIELDS = ['sessionId', 'sub', 'status', 'endedReason', 'reauthRequired', ...TIMING_FIELDS] as const;
+
+/** The named fields of `from`, and no other. */
+export const pick = <K extends string>(from: Partial<Record<K, unknown>>, keys: readonly K[]) =>
+  Object.fromEntries(keys.map((key) => [key, from[key]])) as Record<K, unknown>;
 
 /**
  * Whether a record that parses still cannot be true at `now`: a time later than now (a
@@ -142,11 +154,7 @@ export function recordOf(live: Live): SessionRecord {
     status: 'active',
     endedReason: null,
     reauthRequired: false,
-    signedInAt: live.signedInAt,
-    authTime: live.authTime,
-    providerAuthTime: live.providerAuthTime,
-    sessionExpiresAt: live.sessionExpiresAt,
-    lastActivityAt: live.lastActivityAt,
+    ...(pick(live, TIMING_FIELDS) as Pick<Live, (typeof TIMING_FIELDS)[number]>),
   };
 }
 

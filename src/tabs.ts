@@ -1,5 +1,6 @@
-import type { Envelope, SessionHandover, TabMessage } from './channel.js';
+import type { Envelope, SessionHandover, SessionTiming, TabMessage } from './channel.js';
 import { isLive, type Action, type Live, type State, type TokenSet } from './machine.js';
+import { pick, TIMING_FIELDS } from './store.js';
 
 /** How long a new tab waits for a live tab to hand over the session. */
 export const TOKEN_REQUEST_TIMEOUT_MS = 1_000;
@@ -8,8 +9,7 @@ export const RENEW_DEDUPE_MS = 5_000;
 
 /** A live session as one tab hands it to another. */
 export function handoverOf(live: Live): SessionHandover {
-  const { sessionId, tokens, signedInAt, authTime, providerAuthTime, sessionExpiresAt, lastActivityAt } = live;
-  return { sessionId, tokens, timing: { signedInAt, authTime, providerAuthTime, sessionExpiresAt, lastActivityAt } };
+  return { sessionId: live.sessionId, tokens: live.tokens, timing: pick(live, TIMING_FIELDS) as unknown as SessionTiming };
 }
 
 /** What tab messages may ask of the session. */

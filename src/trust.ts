@@ -2,7 +2,8 @@
 // record's, or hand one to another tab. Pure; loaded with verification (the only module
 // that imports this is verify.ts), so a tab that takes its session from another tab needs
 // no more than that chunk.
-import type { SessionHandover } from './channel.js';
+import type { SessionHandover, SessionTiming } from './channel.js';
+import { FUTURE_TOLERANCE_MS } from './constants.js';
 import { SessionError } from './errors.js';
 import type { Live, TokenSet } from './machine.js';
 import type { SessionRecord } from './store.js';
@@ -50,6 +51,28 @@ export function localTimes(v: VerifiedIdToken, now: number): { authTime: number;
     authTime: v.authTime === null ? now : Math.min(now, v.authTime + skew),
     sessionExpiresAt: v.sessionExpiresAt === null ? null : v.sessionExpiresAt + skew,
   };
+}
+
+const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+const isTimeOrNull = (value: unknown) => value === null || isTime(value);
+const isToken = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+
+/** The tokens another tab sent, as a token set; anything else is refused. */
+export function parseTokens(value: unknown): TokenSet {
+  const t = value as Partial<Record<keyof TokenSet, unknown>>;
+  if (!(isToken(t.idToken) && isToken(t.accessToken) && (t.refreshToken === null || isToken(t.refreshToken)) && isTimeOrNull(t.accessTokenExpiresAt))) {
+    throw invalid('the tokens another tab sent are malformed');
+  }
+  return t as TokenSet;
+}
+
+/** The timing another tab sent; a time that is not one, or activity later than `now`, is refused. */
+function parseTiming(value: unknown, now: number): SessionTiming {
+  const t = value as Partial<Record<keyof SessionTiming, unknown>>;
+  if (!(isTime(t.signedInAt) && isTime(t.authTime) && isTimeOrNull(t.providerAuthTime) && isTimeOrNull(t.sessionExpiresAt) && isTime(t.lastActivityAt) && t.lastActivityAt <= now + FUTURE_TOLERANCE_MS)) {
+    throw invalid('the session timing another tab sent is malformed');
+  }
+  return t as SessionTiming;
 }
 
 /** The earlier of two deadlines, where null is none. */
@@ -130,29 +153,34 @@ export function continueSession(record: SessionRecord, fresh: Live, v: VerifiedI
  * A session another tab hands over. The shared record (null when IndexedDB is
  * unavailable: then the handing tab's timing is all there is) must be of this user and
  * this authentication (`auth_time`); a session this tab holds (`current`: live, or ended at
- * a limit) is replaced only by a newer authentication, so no message revives one. Timing is
- * the record's, never later than the token allows.
+ * a limit) keeps its user and is replaced only by a newer authentication, proven by a
+ * verified `auth_time`, so no message revives one. Timing is the record's, never later
+ * than the token allows.
  */
 export function adoptSession(handover: SessionHandover, v: VerifiedIdToken, record: SessionRecord | null, current: Live | null, now: number): Live {
-  const timing = record ?? handover.timing;
+  const sent = parseTiming(handover.timing, now);
+  const timing = record ?? sent;
   if (record && v.claims.sub !== record.sub) throw invalid('the handed-over ID token is not for this session\'s user');
-  if (v.authTime !== timing.providerAuthTime) throw invalid('the handed-over ID token is not of this session\'s authentication');
-  // A session here, live or ended at a limit, gives way only to a newer authentication: by
-  // the verified auth_time, else (a provider that omits it) by the record's authTime.
-  const newer = v.authTime !== null && current?.providerAuthTime != null ? v.authTime > current.providerAuthTime : timing.authTime > (current?.authTime ?? -1);
-  if (!newer) throw invalid('a session is replaced only by a newer authentication');
+  // A token without auth_time (a refresh may leave it out, OIDC Core §12.2) is of the record's authentication.
+  if (v.authTime !== null && v.authTime !== timing.providerAuthTime) throw invalid('the handed-over ID token is not of this session\'s authentication');
+  if (current) {
+    // A session held here (live, or ended at a limit) never changes user through a message, and
+    // gives way only to a newer authentication proven by a verified auth_time: a record says nothing.
+    if (v.claims.sub !== current.claims.sub) throw invalid('a session here is never switched to another user by another tab');
+    if (compareAuthTime(current.providerAuthTime ?? Infinity, v.authTime) !== 'newer') throw invalid('a session here is replaced only by a newer authentication');
+  }
   const local = localTimes(v, now);
   return {
     sessionId: handover.sessionId,
-    tokens: handover.tokens,
+    tokens: parseTokens(handover.tokens),
     claims: v.claims,
     sid: v.sid,
     renewedAt: 0,
     signedInAt: timing.signedInAt,
     authTime: Math.min(timing.authTime, local.authTime),
-    providerAuthTime: v.authTime,
+    providerAuthTime: v.authTime ?? timing.providerAuthTime,
     sessionExpiresAt: earliest(timing.sessionExpiresAt, local.sessionExpiresAt),
     // Activity is merged: the handing tab may have seen input it has not written yet.
-    lastActivityAt: Math.min(now, Math.max(timing.lastActivityAt, handover.timing.lastActivityAt)),
+    lastActivityAt: Math.min(now, Math.max(timing.lastActivityAt, sent.lastActivityAt)),
   };
 }

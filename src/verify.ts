@@ -5,7 +5,7 @@ import type { Clock } from './clock.js';
 import { SessionError } from './errors.js';
 import type { Live, TokenSet } from './machine.js';
 import type { SessionRecord } from './store.js';
-import { adoptSession, AUTH_TIME_TOLERANCE_MS, beginSession, checkAuthAge, continueSession, renewedSession, type AuthRequest } from './trust.js';
+import { adoptSession, AUTH_TIME_TOLERANCE_MS, beginSession, checkAuthAge, continueSession, parseTokens, renewedSession, type AuthRequest } from './trust.js';
 
 import { fetchJson, fetchMetadata, type ProviderMetadata } from './metadata.js';
 import type { Settings } from './options.js';
@@ -188,13 +188,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const v = await verify(tokens.idToken, now);
       return continueSession(record, beginSession(tokens, v, now, record.sessionId, request), v);
     },
-    async renewed(live, tokens, now, request = null) {
+    async renewed(live, sent, now, request = null) {
+      const tokens = parseTokens(sent);
       if (tokens.idToken === live.tokens.idToken) return renewedSession(live, tokens, null, now, 0);
       const v = await verify(tokens.idToken, now);
       checkAuthAge(v, request, now);
       return renewedSession(live, tokens, v, now, issuedAtOf(live.tokens.idToken));
     },
-    adopt: async (handover, record, current, now) => adoptSession(handover, await verify(handover.tokens.idToken, now), record, current, now),
+    adopt: async (handover, record, current, now) => adoptSession(handover, await verify(parseTokens(handover.tokens).idToken, now), record, current, now),
   };
 }
 

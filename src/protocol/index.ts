@@ -4,7 +4,7 @@ import { ErrorResponse, ErrorTimeout, OidcClient, WebStorageStateStore, type Sig
 import type { Clock } from '../clock.js';
 import { SessionError } from '../errors.js';
 import type { Claims, TokenSet } from '../machine.js';
-import { FRAME_MESSAGE_SOURCE, REQUEST_TIMEOUT_MS, STATE_PREFIX } from '../constants.js';
+import { FRAME_MESSAGE_SOURCE, REQUEST_TIMEOUT_MS, STATE_PREFIX, within } from '../constants.js';
 import type { ProviderMetadata } from '../metadata.js';
 import type { Settings } from '../options.js';
 import type { AuthorizeRequest, OidcPort, SigninResult } from './types.js';
@@ -51,6 +51,9 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
     ...(request.prompt ? { prompt: request.prompt } : {}),
     ...(request.maxAgeSec !== undefined ? { max_age: request.maxAgeSec } : {}),
   });
+  // oidc-client-ts's own time limit ends when the response's headers arrive; a body that
+  // never comes would hang the call. This limit covers the whole call.
+  const timed = <T>(work: Promise<T>): Promise<T> => within(work, REQUEST_TIMEOUT_MS, clock, () => new ErrorTimeout('no complete answer in time'));
   const mapError = (error: unknown, message: string, fallback: 'CALLBACK_FAILED' | 'RENEW_FAILED'): SessionError => {
     if (error instanceof SessionError) return error;
     // The provider failing for now (RFC 6749 §5.2 has no such code; HTTP 5xx, server_error,
@@ -82,7 +85,7 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
     async completeSignin(url): Promise<SigninResult> {
       let response: SigninResponse;
       try {
-        response = await client.processSigninResponse(url.href);
+        response = await timed(client.processSigninResponse(url.href));
       } catch (error) {
         throw mapError(error, 'the sign-in response could not be completed', 'CALLBACK_FAILED');
       }
@@ -103,11 +106,11 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
       if (!tokens.refreshToken) throw new SessionError('RENEW_FAILED', 'there is no refresh token');
       let response: SigninResponse;
       try {
-        response = await client.useRefreshToken({
+        response = await timed(client.useRefreshToken({
           // oidc-client-ts's RefreshState, as a plain value: it is read, never kept.
           state: { refresh_token: tokens.refreshToken, id_token: tokens.idToken, session_state: null, scope: settings.scope, profile: claims as never },
           timeoutInSeconds: REQUEST_TIMEOUT_MS / 1000,
-        });
+        }));
       } catch (error) {
         throw mapError(error, 'the renewal failed', 'RENEW_FAILED');
       }
@@ -124,7 +127,7 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
           // NHS login does not accept id_token_hint on authorize.
           ...(idTokenHint && settings.profile.idTokenHintOnAuthorize ? { id_token_hint: idTokenHint } : {}),
         });
-        response = await client.processSigninResponse(await inHiddenFrame(request.url, clock, signal));
+        response = await timed(client.processSigninResponse(await inHiddenFrame(request.url, clock, signal)));
       } catch (error) {
         throw mapError(error, 'the renewal failed', 'RENEW_FAILED');
       }

@@ -83,3 +83,17 @@ it('a refusal of the grant (invalid_grant) is not a network failure', async () =
   const settings = resolveOptions({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock });
   await expect(createProtocol(settings, metadata, clock, () => Date.now()).refresh(tokens, { sub: 'alice' })).rejects.toMatchObject({ code: 'RENEW_FAILED' });
 });
+
+it('a token endpoint that sends its headers and never the body fails with NETWORK after the request time limit', async () => {
+  // oidc-client-ts's own time limit stops when the headers arrive; the SDK's covers the whole call.
+  vi.stubGlobal('fetch', async () => ({
+    ok: true, status: 200, headers: new Headers({ 'content-type': 'application/json' }),
+    text: () => new Promise(() => undefined), json: () => new Promise(() => undefined),
+  }));
+  const clock = new FakeClock(T0);
+  const settings = resolveOptions({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock });
+  const outcome = createProtocol(settings, metadata, clock, () => clock.now()).refresh(tokens, { sub: 'alice' }).catch((error: unknown) => error);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  clock.advance(REQUEST_TIMEOUT_MS);
+  expect(await outcome).toMatchObject({ code: 'NETWORK' });
+});

@@ -182,6 +182,77 @@ describe('rule 1: every ID token a tab takes is verified in that tab', () => {
   });
 });
 
+describe('rule 1: what another tab sends is checked where it is taken', () => {
+  const timing = { signedInAt: T0, authTime: T0, providerAuthTime: T0, sessionExpiresAt: null, lastActivityAt: T0 };
+  it.each([
+    ['a malformed ID token', (_id: string) => ({ tokens: tokensWith('nope'), timing })],
+    ['no access token', (id: string) => ({ tokens: { idToken: id, refreshToken: null, accessTokenExpiresAt: null }, timing })],
+    ['activity in the future', (id: string) => ({ tokens: tokensWith(id), timing: { ...timing, lastActivityAt: T0 + HOUR } })],
+    ['a string session_expiry', (id: string) => ({ tokens: tokensWith(id), timing: { ...timing, sessionExpiresAt: '1781823778' } })],
+  ])('a new tab refuses a token offer with %s', async (_name, offer) => {
+    const first = await signedInTab();
+    const idToken = await keys.sign(claimsAt(T0));
+    first.session.stop();
+    const { sessionId } = await record();
+    hostile().answer(() => ({ sessionId, ...offer(idToken) }));
+    const second = tab(false);
+    await expect(second.session.start()).resolves.toMatchObject({ status: 'signed-out' });
+    expect(second.errors).toEqual(['ID_TOKEN_INVALID']);
+  });
+
+  it('drops a renewed message whose tokens are malformed', async () => {
+    const { session: s, errors } = await signedInTab();
+    hostile().post({ type: 'renewed', sessionId: (await record()).sessionId, tokens: { idToken: 'a.b.c' } });
+    await delivered();
+    expect(await s.getAccessToken()).toBe('access-token');
+    expect(errors).toEqual(['ID_TOKEN_INVALID']);
+  });
+});
+
+describe('rule 1: a session held here keeps its user and its authentication', () => {
+  it('a live tab is not switched to another user, even by a newer authentication with a matching record', async () => {
+    const { session: s } = await signedInTab();
+    clock.advance(10 * MIN);
+    const now = clock.now();
+    const mallory = await keys.sign(claimsAt(now, { sub: 'mallory' }));
+    await store.set(validRecord({ sessionId: 'evil', sub: 'mallory', signedInAt: now, authTime: now, providerAuthTime: now, lastActivityAt: now }));
+    hostile().post({ type: 'signed-in', sessionId: 'evil', tokens: tokensWith(mallory), timing: { signedInAt: now, authTime: now, providerAuthTime: now, sessionExpiresAt: null, lastActivityAt: now } });
+    await delivered();
+    expect(s.getSnapshot().claims).toMatchObject({ sub: 'alice' });
+    expect(await s.getAccessToken()).toBe('access-token');
+  });
+
+  it('an expired tab is not revived by a token without auth_time and a record that says the authentication is new', async () => {
+    const { session: s, oidc } = await signedInTab();
+    clock.advance(10 * MIN);
+    const withoutAuthTime = claimsAt(T0 + 10 * MIN);
+    delete withoutAuthTime.auth_time;
+    const refreshed = await keys.sign(withoutAuthTime); // a refresh may leave auth_time out
+    oidc.renewWith(refreshed);
+    await s.renew();
+    clock.advance(30 * MIN);
+    expect(s.getSnapshot().status).toBe('expired');
+    const now = clock.now();
+    await store.set(validRecord({ sessionId: 'evil', signedInAt: now, authTime: now, providerAuthTime: null, lastActivityAt: now }));
+    hostile().post({ type: 'signed-in', sessionId: 'evil', tokens: tokensWith(refreshed), timing: { signedInAt: now, authTime: now, providerAuthTime: null, sessionExpiresAt: null, lastActivityAt: now } });
+    await delivered();
+    expect(s.getSnapshot().status).toBe('expired');
+  });
+
+  it('a new tab takes over a session whose last refresh returned an ID token without auth_time', async () => {
+    const { session: a, oidc } = await signedInTab();
+    clock.advance(10 * MIN);
+    const withoutAuthTime = claimsAt(T0 + 10 * MIN);
+    delete withoutAuthTime.auth_time;
+    oidc.renewWith(await keys.sign(withoutAuthTime));
+    await a.renew();
+    const b = tab(false);
+    await b.session.start();
+    expect(b.session.getSnapshot()).toMatchObject({ status: 'active', authTime: T0 });
+    expect(await b.session.getAccessToken()).toBe('access-1');
+  });
+});
+
 describe('rule 2: time from the provider is bounded', () => {
   it('refuses an ID token whose auth_time is a day after its iat', async () => {
     const { session: s, started } = await callbackTab(claimsAt(T0, { auth_time: sec(T0 + 24 * HOUR) }));
