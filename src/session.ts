@@ -110,7 +110,7 @@ interface Tracking {
 const isCap = (reason: unknown): boolean => reason === 'absolute' || reason === 'session_expiry';
 
 /** The absolute limit or session_expiry ends (or ended) the session: only a new sign-in goes further. */
-const limitReached = (reason: string) => new SessionError('LIMIT_REACHED', `the session's ${reason} limit cannot be extended; only a new sign-in goes further`);
+const limitReached = (reason: string) => new SessionError('LIMIT_REACHED', `the session's ${reason} limit cannot be extended: sign in again`);
 
 class SessionImpl implements Session {
   readonly #settings: Settings;
@@ -359,7 +359,7 @@ class SessionImpl implements Session {
       // This tab's own tokens from before stop(), for the same authentication: at once, then a
       // live tab's, which may be newer. The earlier authTime of the two counts.
       await this.#begin(run, { ...held, lastActivityAt: Math.max(held.lastActivityAt, record.lastActivityAt), authTime: Math.min(held.authTime, record.authTime) }, stopGuard);
-      void ask().then((offer) => offer && this.#tookRenewal(run, offer.tokens));
+      void ask().then((offer) => offer && this.#tookRenewal(run, offer.tokens)).catch(this.#reportTaken);
       return;
     }
     const handover = await ask();
@@ -568,6 +568,7 @@ class SessionImpl implements Session {
       leads: async () => (run.tracking ? (await run.tracking.leader).decided() : true),
       current: () => (this.#holds(live.sessionId) ? (this.#state as WithLive).live : null),
       signal: run.tracking!.abort.signal,
+      take: (tokens) => this.#tookRenewal(run, tokens),
       commit: async (next) => {
         await this.#writeNow(run, recordOf(next));
         this.#idTokenHint = next.tokens.idToken;
@@ -631,7 +632,9 @@ class SessionImpl implements Session {
       adopt: (handover) => {
         this.#adopt(run, handover).catch((error: unknown) => this.#emitError(error, 'ID_TOKEN_INVALID', 'hand-over'));
       },
-      tookRenewal: (tokens) => this.#tookRenewal(run, tokens),
+      tookRenewal: (tokens) => {
+        this.#tookRenewal(run, tokens).catch(this.#reportTaken);
+      },
       renewFor: (live, now) => {
         if (this.#renewing || !run.tracking?.elected?.isLeader()) return; // a renewal in flight shares its result
         // Renewed a moment ago and this request crossed it: share, do not renew again.
@@ -650,17 +653,19 @@ class SessionImpl implements Session {
    * older than the one held, claims from it; a newer auth_time restarts the limits. Anything
    * else is dropped (and reported): nothing about the session changes.
    */
-  #tookRenewal(run: Run, tokens: TokenSet): void {
+  #tookRenewal(run: Run, tokens: TokenSet): Promise<void> {
     const state = this.#state;
-    if (!isLive(state)) return;
+    if (!isLive(state)) return Promise.resolve();
     const held = state.live;
-    this.#loadVerifier().then(({ verifier }) => verifier.renewed(held, tokens, this.#now())).then((next) => {
+    return this.#loadVerifier().then(({ verifier }) => verifier.renewed(held, tokens, this.#now())).then((next) => {
       // Only onto the tokens it was checked against: a renewal taken meanwhile is not undone.
       if (this.#run !== run || (this.#state as Partial<WithLive>).live?.tokens !== held.tokens) return;
       this.#idTokenHint = next.tokens.idToken;
       this.#dispatch({ type: 'update', live: next, now: this.#now() });
-    }, (error: unknown) => this.#emitError(error, 'ID_TOKEN_INVALID', 'renewal from another tab'));
+    });
   }
+
+  #reportTaken = (error: unknown) => this.#emitError(error, 'ID_TOKEN_INVALID', 'renewal');
 
   // ---- lazy parts ----
 

@@ -175,6 +175,8 @@ export interface RenewHost {
   commit(next: Live): Promise<void>;
   /** Aborted when the session stops being live (signed out, expired, stopped). */
   readonly signal: AbortSignal;
+  /** Takes tokens the renewing tab shared, once verified here; rejects if they are refused. */
+  take(tokens: TokenSet): Promise<void>;
 }
 
 /** One renewal for every tab: the leader renews and shares; the others ask it and wait. */
@@ -211,8 +213,9 @@ async function renewViaLeader(host: RenewHost): Promise<void> {
   // The answer, or null when none comes in time or the session ends first.
   const ended = new Promise<null>((resolve) => host.signal.addEventListener('abort', () => resolve(null), { once: true }));
   const answer = host.signal.aborted ? null : await Promise.race([ended, host.channel.request({ type: 'renew-request', sessionId },
-    (m) => (m.sessionId !== sessionId ? undefined : m.type === 'renewed' ? 'ok' : m.type === 'renew-failed' ? m.code : undefined), RENEW_TIMEOUT_MS)]);
-  if (answer === 'ok') return;
+    (m) => (m.sessionId !== sessionId ? undefined : m.type === 'renewed' ? m.tokens : m.type === 'renew-failed' ? m.code : undefined), RENEW_TIMEOUT_MS)]);
+  // The new tokens, verified here before renew() resolves: getAccessToken() then returns them.
+  if (typeof answer === 'object' && answer) return host.take(answer);
   if (!host.current()) throw new SessionError('LOGIN_REQUIRED', 'the session ended');
   throw new SessionError(answer === 'LOGIN_REQUIRED' || answer === 'NETWORK' ? answer : 'RENEW_FAILED', `the renewing tab ${answer === null ? 'did not answer in time' : 'failed to renew'}`);
 }

@@ -209,6 +209,37 @@ describe('rule 1: what another tab sends is checked where it is taken', () => {
   });
 });
 
+describe('rule 1: a follower tab verifies the renewal it asked for before renew() resolves', () => {
+  it('renew() in a follower resolves with the new tokens already taken', async () => {
+    const leader = await signedInTab();
+    const follower = tab(false);
+    await follower.session.start();
+    await leader.session.renew(); // both hold the same tokens
+    await delivered();
+    clock.advance(MIN);
+    await follower.session.renew();
+    expect(await follower.session.getAccessToken()).toBe('access-2');
+  });
+
+  it('renew() in a follower rejects when a script answers its request with a forged renewal', async () => {
+    (await signedInTab()).session.stop();
+    const { sessionId } = await record();
+    const leader = await keys.sign(claimsAt(T0)); // the genuine token a script saw on the channel
+    hostile().answer(() => ({ sessionId, tokens: tokensWith(leader, 'access-token'), timing: { signedInAt: T0, authTime: T0, providerAuthTime: T0, sessionExpiresAt: null, lastActivityAt: T0 } }));
+    const follower = tab(false);
+    await follower.session.start();
+    const forger = await makeKeys();
+    const channel = new BroadcastChannel(CHANNEL);
+    hostiles.push(channel);
+    channel.onmessage = async (event) => {
+      const m = event.data as { type: string; sessionId: string };
+      if (m.type === 'renew-request') channel.postMessage({ v: 1, sentAt: clock.now(), type: 'renewed', sessionId: m.sessionId, tokens: tokensWith(await forger.sign(claimsAt(T0 + MIN)), 'forged-access-token') });
+    };
+    await expect(follower.session.renew()).rejects.toMatchObject({ code: 'ID_TOKEN_INVALID' });
+    expect(await follower.session.getAccessToken()).toBe('access-token');
+  });
+});
+
 describe('rule 1: a session held here keeps its user and its authentication', () => {
   it('a live tab is not switched to another user, even by a newer authentication with a matching record', async () => {
     const { session: s } = await signedInTab();
