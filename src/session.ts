@@ -722,11 +722,11 @@ class SessionImpl implements Session {
     }
   }
 
-  /** IndexedDB failed: keep enforcing the limits in this tab, from memory, and say so. */
+  /** IndexedDB failed: keep enforcing the limits in this tab, from memory, and say so (while this run is the session's). */
   #fallBackToMemory(run: Run, error: unknown): void {
     if (run.store.kind === 'memory') return;
     run.store = createMemoryStore();
-    this.#events.emit('error', new SessionError('STORAGE', 'IndexedDB is unavailable: the session is kept in this tab only', { cause: error }));
+    if (this.#run === run) this.#events.emit('error', new SessionError('STORAGE', 'IndexedDB is unavailable: the session is kept in this tab only', { cause: error }));
   }
 
   // ---- small helpers ----

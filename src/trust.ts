@@ -155,11 +155,15 @@ export function continueSession(record: SessionRecord, fresh: Live, v: VerifiedI
  * this authentication (`auth_time`); a session this tab holds (`current`: live, or ended at
  * a limit) keeps its user and is replaced only by a newer authentication, proven by a
  * verified `auth_time`, so no message revives one. Timing is the record's, never later
- * than the token allows.
+ * than the token allows. `authTimeRequired`: the provider's every session began with an
+ * `auth_time` (it takes `max_age`, which makes it mandatory).
  */
-export function adoptSession(handover: SessionHandover, v: VerifiedIdToken, record: SessionRecord | null, current: Live | null, now: number): Live {
+export function adoptSession(handover: SessionHandover, v: VerifiedIdToken, record: SessionRecord | null, current: Live | null, now: number, authTimeRequired: boolean): Live {
   const sent = parseTiming(handover.timing, now);
   const timing = record ?? sent;
+  // Where every sign-in asks for max_age, every session began with a verified auth_time:
+  // timing without one is not of a session this SDK began.
+  if (authTimeRequired && timing.providerAuthTime === null) throw invalid('the session timing names no auth_time, which this provider always sends');
   if (record && v.claims.sub !== record.sub) throw invalid('the handed-over ID token is not for this session\'s user');
   // A token without auth_time (a refresh may leave it out, OIDC Core §12.2) is of the record's authentication.
   if (v.authTime !== null && v.authTime !== timing.providerAuthTime) throw invalid('the handed-over ID token is not of this session\'s authentication');
@@ -167,7 +171,8 @@ export function adoptSession(handover: SessionHandover, v: VerifiedIdToken, reco
     // A session held here (live, or ended at a limit) never changes user through a message, and
     // gives way only to a newer authentication proven by a verified auth_time: a record says nothing.
     if (v.claims.sub !== current.claims.sub) throw invalid('a session here is never switched to another user by another tab');
-    if (compareAuthTime(current.providerAuthTime ?? Infinity, v.authTime) !== 'newer') throw invalid('a session here is replaced only by a newer authentication');
+    const newer = v.authTime !== null && (current.providerAuthTime === null ? localTimes(v, now).authTime > current.authTime : v.authTime > current.providerAuthTime);
+    if (!newer) throw invalid('a session here is replaced only by a newer authentication');
   }
   const local = localTimes(v, now);
   return {

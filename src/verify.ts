@@ -159,6 +159,8 @@ export interface VerifierOptions {
   readonly clock: Clock;
   /** The oldest token taken, ms: the session's absolute limit. */
   readonly maxTokenAgeMs: number;
+  /** Every sign-in carries `max_age`, so every session began with a verified `auth_time`. */
+  readonly authTimeRequired: boolean;
   /** Keys to use instead of `jwksUri` (tests). */
   readonly keys?: JWTVerifyGetKey;
 }
@@ -195,7 +197,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       checkAuthAge(v, request, now);
       return renewedSession(live, tokens, v, now, issuedAtOf(live.tokens.idToken));
     },
-    adopt: async (handover, record, current, now) => adoptSession(handover, await verify(parseTokens(handover.tokens).idToken, now), record, current, now),
+    adopt: async (handover, record, current, now) => adoptSession(handover, await verify(parseTokens(handover.tokens).idToken, now), record, current, now, options.authTimeRequired),
   };
 }
 
@@ -234,6 +236,6 @@ export function remoteKeys(jwksUri: string, clock: Clock): JWTVerifyGetKey {
 export async function verifierFor(settings: Settings, keys?: JWTVerifyGetKey, given?: ProviderMetadata): Promise<{ verifier: Verifier; metadata: ProviderMetadata }> {
   const { authority, clientId, profile, clock } = settings;
   const metadata = given ?? (await fetchMetadata(authority, clock));
-  const verifier = createVerifier({ issuer: authority, audience: clientId, algorithms: profile.idTokenAlgorithms, jwksUri: metadata.jwksUri, clock, maxTokenAgeMs: settings.policy.absoluteTimeoutMs, ...(keys ? { keys } : {}) });
+  const verifier = createVerifier({ issuer: authority, audience: clientId, algorithms: profile.idTokenAlgorithms, jwksUri: metadata.jwksUri, clock, maxTokenAgeMs: settings.policy.absoluteTimeoutMs, authTimeRequired: profile.supportsMaxAge, ...(keys ? { keys } : {}) });
   return { verifier, metadata };
 }

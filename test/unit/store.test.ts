@@ -51,3 +51,20 @@ it('start() settles when IndexedDB never answers: the tab goes on from memory an
   expect(errors).toEqual(['STORAGE']);
   session.stop();
 });
+
+it('a read still waiting when the session stops changes nothing afterwards: no error, no fallback reported', async () => {
+  blockedIndexedDB();
+  history.replaceState(null, '', '/');
+  const clock = new FakeClock(T0);
+  const session = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock },
+    { ...fakeOidc('unused').deps, store: createIdbStore(`${ISSUER}|${CLIENT_ID}`, clock), ...tabDeps(true) });
+  const errors: string[] = [];
+  session.on('error', (error) => errors.push(error.code));
+  const started = session.start();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  session.stop();
+  clock.advance(STORE_TIMEOUT_MS);
+  await expect(started).resolves.toMatchObject({ status: 'loading' });
+  expect(errors).toEqual([]);
+  expect(session.getSnapshot().status).toBe('loading');
+});

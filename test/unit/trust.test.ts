@@ -284,6 +284,42 @@ describe('rule 1: a session held here keeps its user and its authentication', ()
   });
 });
 
+describe('rule 1: sessions of a provider that omits auth_time', () => {
+  const withoutAuthTime = (claims: Record<string, unknown>) => {
+    delete claims.auth_time;
+    return claims;
+  };
+
+  it('a tab that ended idle takes the session of a later, verified authentication from another tab', async () => {
+    const { session: s } = await signedInTab(withoutAuthTime(claimsAt(T0)));
+    clock.advance(40 * MIN);
+    expect(s.getSnapshot().status).toBe('expired');
+    const again = clock.now();
+    await store.set(validRecord({ sessionId: 'next', signedInAt: again, authTime: again, providerAuthTime: again, lastActivityAt: again }));
+    hostile().post({ type: 'signed-in', sessionId: 'next', tokens: tokensWith(await keys.sign(claimsAt(again)), 'next-access-token'), timing: { signedInAt: again, authTime: again, providerAuthTime: again, sessionExpiresAt: null, lastActivityAt: again } });
+    await delivered();
+    expect(s.getSnapshot()).toMatchObject({ status: 'active', authTime: again });
+  });
+
+  it('where every sign-in carries max_age, a new tab refuses timing that names no auth_time: the absolute limit cannot be restarted through the record', async () => {
+    const { session: a, oidc } = await signedInTab();
+    clock.advance(10 * MIN);
+    const refreshed = await keys.sign(withoutAuthTime(claimsAt(clock.now())));
+    oidc.renewWith(refreshed);
+    await a.renew();
+    const { sessionId } = await record();
+    a.stop();
+    clock.advance(12 * HOUR - 5 * MIN);
+    const now = clock.now();
+    await store.set(validRecord({ sessionId, signedInAt: now, authTime: now, providerAuthTime: null, lastActivityAt: now }));
+    hostile().answer(() => ({ sessionId, tokens: tokensWith(refreshed), timing: { signedInAt: now, authTime: now, providerAuthTime: null, sessionExpiresAt: null, lastActivityAt: now } }));
+    const b = tab(false);
+    await startUnanswered(b.session);
+    expect(b.session.getSnapshot().status).not.toBe('active');
+    expect(b.errors).toContain('ID_TOKEN_INVALID');
+  });
+});
+
 describe('rule 2: time from the provider is bounded', () => {
   it('refuses an ID token whose auth_time is a day after its iat', async () => {
     const { session: s, started } = await callbackTab(claimsAt(T0, { auth_time: sec(T0 + 24 * HOUR) }));
