@@ -18,6 +18,18 @@ function blockedIndexedDB() {
   vi.stubGlobal('indexedDB', { open: () => ({}) });
 }
 
+/** A session whose shared record lives in an IndexedDB that never opens. */
+function sessionOnBlockedIndexedDB() {
+  blockedIndexedDB();
+  history.replaceState(null, '', '/');
+  const clock = new FakeClock(T0);
+  const session = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock },
+    { ...fakeOidc('unused').deps, store: createIdbStore(`${ISSUER}|${CLIENT_ID}`, clock), ...tabDeps(true) });
+  const errors: string[] = [];
+  session.on('error', (error) => errors.push(error.code));
+  return { clock, session, errors };
+}
+
 const settled = async <T>(promise: Promise<T>) => {
   let done = false;
   void promise.then(() => (done = true), () => (done = true));
@@ -37,13 +49,7 @@ it('a read that IndexedDB never answers fails after the time limit', async () =>
 });
 
 it('start() settles when IndexedDB never answers: the tab goes on from memory and says so', async () => {
-  blockedIndexedDB();
-  history.replaceState(null, '', '/');
-  const clock = new FakeClock(T0);
-  const session = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock },
-    { ...fakeOidc('unused').deps, store: createIdbStore(`${ISSUER}|${CLIENT_ID}`, clock), ...tabDeps(true) });
-  const errors: string[] = [];
-  session.on('error', (error) => errors.push(error.code));
+  const { clock, session, errors } = sessionOnBlockedIndexedDB();
   const started = session.start();
   expect(await settled(started)).toBe(false);
   clock.advance(STORE_TIMEOUT_MS);
@@ -53,13 +59,7 @@ it('start() settles when IndexedDB never answers: the tab goes on from memory an
 });
 
 it('a read still waiting when the session stops changes nothing afterwards: no error, no fallback reported', async () => {
-  blockedIndexedDB();
-  history.replaceState(null, '', '/');
-  const clock = new FakeClock(T0);
-  const session = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock },
-    { ...fakeOidc('unused').deps, store: createIdbStore(`${ISSUER}|${CLIENT_ID}`, clock), ...tabDeps(true) });
-  const errors: string[] = [];
-  session.on('error', (error) => errors.push(error.code));
+  const { clock, session, errors } = sessionOnBlockedIndexedDB();
   const started = session.start();
   await new Promise((resolve) => setTimeout(resolve, 0));
   session.stop();
