@@ -393,6 +393,33 @@ describe('automatic renewal', () => {
     expect(oidc.refreshes).toHaveLength(1);
   });
 
+  it('after an automatic renewal fails (the provider unreachable), tries again a minute later and succeeds', async () => {
+    const { session: s, oidc } = await withShortToken();
+    const refresh = oidc.port.refresh;
+    let down = true;
+    oidc.port.refresh = async (tokens, claims) => {
+      if (down) throw new SessionError('NETWORK', 'stand-in provider: unreachable');
+      return refresh(tokens, claims);
+    };
+    const errors: string[] = [];
+    s.on('error', (error) => errors.push(error.code));
+    clock.advance(4 * MIN);
+    for (let i = 0; i < 5; i++) {
+      await settle();
+      clock.advance(2_000); // the retries' backoff
+    }
+    await settle();
+    expect(errors).toEqual(['NETWORK']);
+    expect(await s.getAccessToken()).toBe('access-token');
+    down = false;
+    userInput(); // the user is active
+    clock.advance(MIN);
+    await settle();
+    await settle();
+    expect(oidc.refreshes).toHaveLength(1);
+    expect(await s.getAccessToken()).toBe('access-1');
+  });
+
   it('does not renew during a warning: an idle user is not kept signed in by renewal', async () => {
     const { session: s, oidc } = await withShortToken({ policy: { idleTimeoutMs: 5 * MIN, absoluteTimeoutMs: 12 * HOUR, warningBeforeMs: 2 * MIN } });
     clock.advance(4 * MIN);
