@@ -26,7 +26,8 @@ export default defineConfig(({ mode }) => mode === 'iife'
         sourcemap: true,
         minify: false,
         lib: {
-          entry: { index: 'src/index.ts' },
+          // The browser SDK, and the Node companion (oidc-session-guard/server).
+          entry: { index: 'src/index.ts', 'server/index': 'src/server/index.ts' },
           formats: ['es'],
           fileName: (_format, name) => `${name}.js`,
         },

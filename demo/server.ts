@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { DEMO_BUILD_DIR } from './build.js';
+import { createCompanion, type Companion, type CompanionRequest } from '../src/server/index.js';
 import { CLIENTS, startIdp, type Idp, type IdpOptions } from './idp/index.js';
 
 export interface DemoOptions {
@@ -12,8 +13,12 @@ export interface DemoOptions {
   appPort?: number;
   /** Port of the identity provider on 127.0.0.1; 0 picks a free one. @default 0 */
   idpPort?: number;
-  /** The client the app signs in with. @default 'generic' */
-  client?: 'generic' | 'signaturgruppen-broker';
+  /**
+   * The client the app signs in with. @default 'generic'
+   * 'nhs-login' goes through the server companion (mounted at /auth), which adds
+   * private_key_jwt at the token endpoint.
+   */
+  client?: 'generic' | 'signaturgruppen-broker' | 'nhs-login';
   /** Extra authorize parameters the app sends, e.g. { vtr: '["P9.Cp.Cd"]' }. @default {} */
   authParams?: Record<string, string>;
   /** What the app does at a limit. @default 'reauthenticate' */
@@ -26,8 +31,13 @@ export interface Demo {
   /** The app's URL, e.g. http://127.0.0.1:3000/ */
   readonly appUrl: string;
   readonly idp: Idp;
+  /** The server companion, mounted at /auth on the app's origin. */
+  readonly companion: Companion;
   close(): Promise<void>;
 }
+
+/** Where the demo mounts the server companion. */
+export const COMPANION_PATH = '/auth';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -70,7 +80,20 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   // The Broker client runs with the generic profile: the SDK's Broker profile routes
   // discovery, JWKS and token through the server companion, which is not built yet, while
   // the local provider (unlike the real Broker) allows CORS from the app.
-  const config = JSON.stringify({ authority: idp.issuer, clientId: options.client ?? CLIENTS.generic, provider: 'generic', onExpired: options.onExpired ?? 'reauthenticate', authParams: options.authParams ?? {} });
+  const client = options.client ?? CLIENTS.generic;
+  const nhs = client === CLIENTS.nhsLogin;
+  const companion = createCompanion({
+    issuer: idp.issuer,
+    clientId: client,
+    redirectUris: [`${appOrigin}/callback`, `http://localhost:${port}/callback`],
+    provider: nhs ? 'nhs-login' : 'generic',
+    ...(nhs ? { clientAuth: { method: 'private_key_jwt' as const, privateJwk: idp.nhsLoginClientKey } } : {}),
+  });
+  const config = JSON.stringify({
+    authority: idp.issuer, clientId: client, provider: nhs ? 'nhs-login' : 'generic',
+    onExpired: options.onExpired ?? 'reauthenticate', authParams: options.authParams ?? {},
+    serverPath: nhs ? COMPANION_PATH : null,
+  });
 
   app.on('request', (req, res) => {
     const { pathname } = new URL(req.url ?? '/', appOrigin);
@@ -79,9 +102,12 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       res.end(body);
     };
     if (pathname === '/config.json') return send(200, TYPES['.json'] ?? 'application/json', config);
-    if (pathname === '/backchannel-logout') {
-      // The receiver is part of the server companion, which this version does not include yet.
-      return send(501, 'text/plain', 'back-channel logout is not implemented yet');
+    if (pathname.startsWith(`${COMPANION_PATH}/`)) {
+      // Mounted as Express would: the mount path in baseUrl, the rest in url.
+      const mounted = req as CompanionRequest;
+      mounted.baseUrl = COMPANION_PATH;
+      mounted.url = (req.url ?? '/').slice(COMPANION_PATH.length);
+      return companion.handler(mounted, res);
     }
     // Everything that is not a file is the single-page app (/, /callback, ...).
     const file = extname(pathname) ? normalize(join(DEMO_BUILD_DIR, pathname)) : join(DEMO_BUILD_DIR, 'index.html');
@@ -95,7 +121,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   return {
     appUrl: `${appOrigin}/`,
     idp,
+    companion,
     async close() {
+      await companion.close();
       app.closeAllConnections();
       await Promise.all([new Promise<void>((resolve) => app.close(() => resolve())), idp.close()]);
     },

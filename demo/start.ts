@@ -12,8 +12,8 @@ const port = (name: string, fallback: number): number => {
 
 await buildDemo();
 const client = process.env.DEMO_CLIENT ?? 'generic';
-if (client !== 'generic' && client !== 'signaturgruppen-broker') {
-  throw new TypeError(`DEMO_CLIENT must be 'generic' or 'signaturgruppen-broker'; got '${client}'`);
+if (client !== 'generic' && client !== 'signaturgruppen-broker' && client !== 'nhs-login') {
+  throw new TypeError(`DEMO_CLIENT must be 'generic', 'signaturgruppen-broker' or 'nhs-login'; got '${client}'`);
 }
 const demo = await startDemo({ appPort: port('APP_PORT', 3000), idpPort: port('IDP_PORT', 3001), client });
 console.log(`

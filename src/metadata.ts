@@ -12,12 +12,14 @@ export interface ProviderMetadata {
 }
 
 /**
- * Fetches the discovery document of `issuer`. Its `issuer` must equal `issuer` exactly
+ * Fetches the discovery document of `issuer`, from `from` (the server companion, which
+ * passes it through with `token_endpoint` and `jwks_uri` pointing at itself; the provider
+ * itself by default). Its `issuer` must equal `issuer` exactly
  * (OpenID Connect Discovery 1.0 §4.3) and it must name a `jwks_uri`.
  * @throws SessionError `INVALID_OPTIONS` when it contradicts the options, `NETWORK` when unreachable.
  */
-export async function fetchMetadata(issuer: string, clock: Clock): Promise<ProviderMetadata> {
-  const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+export async function fetchMetadata(issuer: string, clock: Clock, from = issuer): Promise<ProviderMetadata> {
+  const url = `${from.replace(/\/+$/, '')}/.well-known/openid-configuration`;
   const raw = await fetchJson(url, clock, 'the provider\'s metadata');
   const doc = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
   if (doc.issuer !== issuer) {

@@ -138,14 +138,14 @@ export function resolveOptions(options: unknown): Settings {
 
   const provider = oneOf(input.provider, Object.keys(providers) as ProviderName[], 'options.provider', 'generic');
   const profile = providers[provider];
-  if (profile.tokenEndpointNeedsServer || profile.noBrowserCors) {
-    // NHS login needs private_key_jwt at the token endpoint and the Broker allows no CORS:
-    // both go through the server companion, which this version does not include yet.
-    bad('options.provider', `'${provider}' needs the server companion, not in this version`);
-  }
   const policy = resolvePolicy(input.policy);
   const onExpired = oneOf(input.onExpired, ON_EXPIRED, 'options.onExpired', 'reauthenticate');
   const serverUrl = input.serverUrl === undefined ? null : absoluteUrl(input.serverUrl, 'options.serverUrl', origin).href.replace(/\/+$/, '');
+  // NHS login needs private_key_jwt at the token endpoint and the Broker allows no CORS:
+  // both go through the server companion (oidc-session-guard/server).
+  if ((profile.tokenEndpointNeedsServer || profile.noBrowserCors) && serverUrl === null) {
+    bad('options.serverUrl', `(the server companion) is required for '${provider}'`);
+  }
 
   const authParams: Record<string, string> = {};
   if (input.authParams !== undefined) {

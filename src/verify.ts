@@ -235,7 +235,8 @@ export function remoteKeys(jwksUri: string, clock: Clock): JWTVerifyGetKey {
 /** The verifier of one session's provider and client, with the provider's metadata (fetched unless given). */
 export async function verifierFor(settings: Settings, keys?: JWTVerifyGetKey, given?: ProviderMetadata): Promise<{ verifier: Verifier; metadata: ProviderMetadata }> {
   const { authority, clientId, profile, clock } = settings;
-  const metadata = given ?? (await fetchMetadata(authority, clock));
+  // With the server companion, metadata, keys and tokens go through it (same origin).
+  const metadata = given ?? (await fetchMetadata(authority, clock, settings.serverUrl ?? authority));
   const verifier = createVerifier({ issuer: authority, audience: clientId, algorithms: profile.idTokenAlgorithms, jwksUri: metadata.jwksUri, clock, maxTokenAgeMs: settings.policy.absoluteTimeoutMs, authTimeRequired: profile.supportsMaxAge, ...(keys ? { keys } : {}) });
   return { verifier, metadata };
 }

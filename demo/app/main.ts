@@ -1,6 +1,14 @@
 import { createSession, SessionError, type Session, type SessionSnapshot } from 'oidc-session-guard';
 
-interface DemoConfig { authority: string; clientId: string; provider: 'generic'; onExpired: 'reauthenticate' | 'sign-out' | 'none'; authParams: Record<string, string> }
+interface DemoConfig {
+  authority: string;
+  clientId: string;
+  provider: 'generic' | 'nhs-login' | 'signaturgruppen-broker';
+  onExpired: 'reauthenticate' | 'sign-out' | 'none';
+  authParams: Record<string, string>;
+  /** Where the server companion is mounted on this origin, or null. */
+  serverPath: string | null;
+}
 
 const EVENT_TYPES = ['signed-in', 'activity', 'warning', 'expired', 'signed-out', 'renewed', 'error'] as const;
 
@@ -55,6 +63,7 @@ async function main(): Promise<void> {
     provider: config.provider,
     onExpired: config.onExpired,
     authParams: config.authParams,
+    ...(config.serverPath ? { serverUrl: `${location.origin}${config.serverPath}` } : {}),
     redirectUri: `${location.origin}/callback`,
     postLogoutRedirectUri: `${location.origin}/`,
     scope: 'openid profile email',

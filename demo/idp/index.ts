@@ -179,7 +179,8 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
       client_name: 'Generic SPA (public client)',
       token_endpoint_auth_method: 'none',
       grant_types: ['authorization_code', 'refresh_token'],
-      backchannel_logout_uri: uris('/backchannel-logout')[0],
+      // The server companion's receiver, mounted at /auth on the app.
+      backchannel_logout_uri: uris('/auth/backchannel-logout')[0],
       backchannel_logout_session_required: true,
     },
     {
@@ -199,7 +200,8 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
       client_name: 'Signaturgruppen Broker service provider',
       token_endpoint_auth_method: 'none',
       grant_types: ['authorization_code', 'refresh_token'],
-      backchannel_logout_uri: uris('/backchannel-logout')[0],
+      // The server companion's receiver, mounted at /auth on the app.
+      backchannel_logout_uri: uris('/auth/backchannel-logout')[0],
       backchannel_logout_session_required: true,
     },
   ];

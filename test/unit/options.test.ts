@@ -43,10 +43,17 @@ describe('createSession options', () => {
     [{ ...valid, authParams: { vtr: ['P9'] } }, '"options.authParams.vtr" must be a string'],
     [{ ...valid, clock: { now: () => 0 } }, '"options.clock" must have now(), setTimeout() and clearTimeout()'],
     [{ ...valid, clientID: 'typo' }, '"options.clientID" is not an option of createSession'],
-    [{ ...valid, provider: 'nhs-login' }, '"options.provider" \'nhs-login\' needs the server companion'],
+    [{ ...valid, provider: 'nhs-login' }, '"options.serverUrl" (the server companion) is required for \'nhs-login\''],
+    [{ ...valid, provider: 'signaturgruppen-broker' }, '"options.serverUrl" (the server companion) is required for \'signaturgruppen-broker\''],
   ])('rejects a bad option with a TypeError naming it (%#)', (options, message) => {
     expect(() => createSession(options as never)).toThrow(TypeError);
     expect(() => createSession(options as never)).toThrow(message);
+  });
+
+  it('takes the NHS login and Broker profiles with a server companion on this origin', () => {
+    const serverUrl = `${new URL(valid.redirectUri).origin}/auth`;
+    expect(() => createSession({ ...valid, provider: 'nhs-login', serverUrl })).not.toThrow();
+    expect(() => createSession({ ...valid, provider: 'signaturgruppen-broker', serverUrl })).not.toThrow();
   });
 
   it('rejects a missing options object', () => {

@@ -1,0 +1,328 @@
+// The server companion: what a browser cannot do for itself. Mounted on the app's own
+// origin (node:http, Express, Fastify through middie, Hono's node server); the browser
+// SDK is given its mount point as `serverUrl`.
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import { authenticate } from './assertion.js';
+import { LogoutTokenError, validateLogoutToken } from './logout-token.js';
+import { resolveCompanionOptions, type CompanionOptions, type CompanionSettings } from './options.js';
+import { ProviderError, providerOf, PROVIDER_TIMEOUT_MS } from './provider.js';
+import type { HeldSession } from './store.js';
+
+/** A request as node:http gives it, with Express's mount path when there is one. */
+export type CompanionRequest = IncomingMessage & { baseUrl?: string; body?: unknown };
+
+export interface Companion {
+  /** `(req, res, next?)`: serves the companion's routes; anything else goes to `next` (or 404). */
+  readonly handler: (req: CompanionRequest, res: ServerResponse, next?: (error?: unknown) => void) => void;
+  /** Ends the open event streams and, if the companion made its store, the store. */
+  close(): Promise<void>;
+}
+
+/** Request bodies larger than this are refused with 413. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+/** The cookie naming the session this browser holds (an opaque handle; HttpOnly, SameSite=Strict). */
+export const SESSION_COOKIE = 'osg_session';
+/** An event stream is kept alive with a comment this often. */
+export const HEARTBEAT_MS = 25_000;
+
+class HttpError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+const ROUTES: Record<string, string> = {
+  '/.well-known/openid-configuration': 'GET',
+  '/jwks': 'GET',
+  '/token': 'POST',
+  '/backchannel-logout': 'POST',
+  '/events': 'GET',
+  '/logout': 'POST',
+};
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return void res.end();
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/** The request body as text, within the limit (or a body an Express parser already read). */
+async function bodyOf(req: CompanionRequest): Promise<string | Record<string, unknown>> {
+  if (req.body !== undefined && req.body !== null) {
+    if (typeof req.body === 'string') return req.body;
+    if (typeof req.body === 'object' && !Buffer.isBuffer(req.body)) return req.body as Record<string, unknown>;
+  }
+  if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT_BYTES) throw new HttpError(413, 'invalid_request', `the body is larger than ${BODY_LIMIT_BYTES} bytes`);
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > BODY_LIMIT_BYTES) throw new HttpError(413, 'invalid_request', `the body is larger than ${BODY_LIMIT_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A form body (application/x-www-form-urlencoded). */
+async function formOf(req: CompanionRequest): Promise<URLSearchParams> {
+  const type = String(req.headers['content-type'] ?? '');
+  const body = await bodyOf(req);
+  if (typeof body !== 'string') return new URLSearchParams(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  if (!/^application\/x-www-form-urlencoded\b/i.test(type)) throw new HttpError(400, 'invalid_request', 'the body must be application/x-www-form-urlencoded');
+  return new URLSearchParams(body);
+}
+
+function cookieOf(req: IncomingMessage, name: string): string | null {
+  for (const part of String(req.headers.cookie ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return value.join('=') || null;
+  }
+  return null;
+}
+
+/** The keys a session is marked logged out under: its `sid`, and its `sub`. */
+export function sessionKeys(issuer: string, session: Omit<HeldSession, 'since'>): string[] {
+  return [...(session.sid ? [`${issuer}|sid|${session.sid}`] : []), `${issuer}|sub|${session.sub}`];
+}
+
+/**
+ * Creates the companion. Validates the options and starts nothing until a request comes.
+ * @throws TypeError naming the bad option.
+ */
+export function createCompanion(options: CompanionOptions): Companion {
+  const settings = resolveCompanionOptions(options);
+  const provider = providerOf(settings.issuer);
+  const streams = new Set<() => void>();
+  const storeDown = (error: unknown) => new HttpError(503, 'temporarily_unavailable', `the companion's store is unavailable: ${(error as Error).message}`);
+  const store = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw storeDown(error);
+    }
+  };
+
+  /** The public URL of the mount point and its path. */
+  const mountOf = (req: CompanionRequest): { base: string; path: string } => {
+    if (settings.publicUrl) return { base: settings.publicUrl, path: new URL(settings.publicUrl).pathname.replace(/\/+$/, '') };
+    const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
+    const path = (req.baseUrl ?? '').replace(/\/+$/, '');
+    return { base: `${secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}${path}`, path };
+  };
+
+  /** Verifies an ID token from the provider as of its own `iat` (signature, iss, aud, alg), and reads its session. */
+  const sessionOfIdToken = async (idToken: string): Promise<Omit<HeldSession, 'since'>> => {
+    let payload: JWTPayload;
+    try {
+      const iat = decodeJwt(idToken).iat;
+      ({ payload } = await jwtVerify(idToken, provider.keys, {
+        issuer: settings.issuer, audience: settings.clientId, algorithms: [...settings.algorithms],
+        currentDate: typeof iat === 'number' ? new Date(iat * 1000) : undefined, requiredClaims: ['sub', 'iat'],
+      }));
+    } catch (error) {
+      if (error instanceof ProviderError) throw new HttpError(502, 'temporarily_unavailable', error.message);
+      throw new HttpError(400, 'invalid_request', `the ID token failed verification: ${(error as Error).message}`);
+    }
+    const sid = payload.sid ?? payload.neb_sid;
+    if (typeof payload.sub !== 'string') throw new HttpError(400, 'invalid_request', 'the ID token has no "sub"');
+    return { sub: payload.sub, sid: typeof sid === 'string' && sid !== '' ? sid : null };
+  };
+
+  async function token(req: CompanionRequest, res: ServerResponse): Promise<void> {
+    const form = await formOf(req);
+    const grant = form.get('grant_type');
+    if (grant !== 'authorization_code' && grant !== 'refresh_token') throw new HttpError(400, 'unsupported_grant_type', 'only the authorization_code and refresh_token grants pass through');
+    const clientId = form.get('client_id');
+    if (clientId !== null && clientId !== settings.clientId) throw new HttpError(400, 'invalid_client', 'another client');
+    const out = new URLSearchParams({ grant_type: grant, client_id: settings.clientId });
+    const need = (name: string) => {
+      const value = form.get(name);
+      if (!value) throw new HttpError(400, 'invalid_request', `"${name}" is required`);
+      out.set(name, value);
+    };
+    if (grant === 'authorization_code') {
+      need('code');
+      need('code_verifier');
+      need('redirect_uri');
+      if (!settings.redirectUris.has(out.get('redirect_uri')!)) throw new HttpError(400, 'invalid_grant', 'the redirect_uri is not registered with the companion');
+    } else {
+      need('refresh_token');
+      const scope = form.get('scope');
+      if (scope) out.set('scope', scope);
+    }
+    const metadata = await provider.metadata().catch((error: unknown) => {
+      throw new HttpError(502, 'temporarily_unavailable', (error as Error).message);
+    });
+    const endpoint = metadata.token_endpoint as string;
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    if (settings.clientAuth) Object.assign(headers, await authenticate(out, settings.clientAuth, settings.clientId, endpoint, settings.assertionAlg));
+    let answer: Response;
+    try {
+      answer = await fetch(endpoint, { method: 'POST', headers, body: out, signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS) });
+    } catch {
+      throw new HttpError(502, 'temporarily_unavailable', 'the provider\'s token endpoint could not be reached');
+    }
+    const text = await answer.text();
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new HttpError(502, 'temporarily_unavailable', `the provider's token endpoint answered HTTP ${answer.status} without JSON`);
+    }
+    const cookies: string[] = [];
+    if (answer.ok && typeof json.id_token === 'string') {
+      // The browser's proof of which session it holds, for the event stream: an opaque handle.
+      const session = await sessionOfIdToken(json.id_token);
+      const held = cookieOf(req, SESSION_COOKIE);
+      // A code exchange begins a session: a new handle. A refresh goes on with the one held, and its start.
+      const before = held && grant === 'refresh_token' ? await store(() => settings.store.getSession(held)) : null;
+      const handle = before ? held! : randomBytes(32).toString('base64url');
+      await store(() => settings.store.putSession(handle, { ...session, since: before?.since ?? Date.now() }, settings.retentionMs));
+      const { base, path } = mountOf(req);
+      cookies.push(`${SESSION_COOKIE}=${handle}; Path=${path || '/'}; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(settings.retentionMs / 1000)}${base.startsWith('https:') ? '; Secure' : ''}`);
+    }
+    send(res, answer.status, json, { pragma: 'no-cache', ...(cookies.length ? { 'set-cookie': cookies.join(', ') } : {}) });
+  }
+
+  async function backchannelLogout(req: CompanionRequest, res: ServerResponse): Promise<void> {
+    const logoutToken = (await formOf(req)).get('logout_token');
+    if (!logoutToken) throw new HttpError(400, 'invalid_request', '"logout_token" is required');
+    let claims;
+    try {
+      claims = await validateLogoutToken(logoutToken, { issuer: settings.issuer, audience: settings.clientId, keys: provider.keys, algorithms: settings.algorithms, now: Date.now() });
+    } catch (error) {
+      if (error instanceof LogoutTokenError) throw new HttpError(400, 'invalid_request', error.message);
+      throw new HttpError(503, 'temporarily_unavailable', `the provider's keys are unavailable: ${(error as Error).message}`);
+    }
+    // A replayed jti is refused (across instances, with a shared store); kept past its exp.
+    const first = await store(() => settings.store.useOnce(`${claims.iss}|${claims.jti}`, Math.max(60_000, claims.expiresAt - Date.now() + 120_000)));
+    if (!first) throw new HttpError(400, 'invalid_request', 'the logout token was already used (its jti)');
+    // A sid ends that session; only a sub (no sid) ends every session of the user.
+    const keys = claims.sid ? [`${claims.iss}|sid|${claims.sid}`] : [`${claims.iss}|sub|${claims.sub!}`];
+    await store(() => settings.store.mark(keys, Date.now(), settings.retentionMs));
+    await store(() => settings.store.publish(keys));
+    send(res, 200, {});
+  }
+
+  async function events(req: CompanionRequest, res: ServerResponse): Promise<void> {
+    const handle = cookieOf(req, SESSION_COOKIE);
+    const session = handle ? await store(() => settings.store.getSession(handle)) : null;
+    if (!session) throw new HttpError(401, 'login_required', 'this browser holds no session known here');
+    const mine = new Set(sessionKeys(settings.issuer, session));
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      off();
+      clearInterval(heartbeat);
+      streams.delete(end);
+      res.end();
+    };
+    const logout = () => {
+      if (ended) return;
+      res.write('event: logout\ndata: {"reason":"remote_logout"}\n\n');
+      end();
+    };
+    // Listen first, then look: a logout in between is not missed.
+    const off = settings.store.subscribe((keys) => {
+      if (keys.some((key) => mine.has(key))) logout();
+    });
+    const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+    heartbeat.unref();
+    streams.add(end);
+    req.on('close', end);
+    try {
+      // Logged out since this session began (a mark older than it is about an earlier one).
+      const at = await settings.store.marked([...mine]);
+      if (at !== null && at >= session.since) return logout();
+    } catch {
+      // The store is away: the stream stays open and says so; the browser asks again later.
+      res.write('event: unavailable\ndata: {}\n\n');
+      return end();
+    }
+    res.write('event: ready\ndata: {}\n\n');
+  }
+
+  async function logout(req: CompanionRequest, res: ServerResponse): Promise<void> {
+    if (!/^application\/json\b/i.test(String(req.headers['content-type'] ?? ''))) throw new HttpError(415, 'invalid_request', 'the body must be application/json');
+    const body = await bodyOf(req);
+    let parsed: unknown = body;
+    if (typeof body === 'string') {
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        throw new HttpError(400, 'invalid_request', 'the body is not JSON');
+      }
+    }
+    const idToken = (parsed as { id_token?: unknown } | null)?.id_token;
+    if (typeof idToken !== 'string' || idToken === '') throw new HttpError(400, 'invalid_request', '"id_token" is required');
+    const session = await sessionOfIdToken(idToken);
+    // Ended here first, for every tab and instance: this holds even if the provider is away.
+    const keys = session.sid ? [`${settings.issuer}|sid|${session.sid}`] : [`${settings.issuer}|sub|${session.sub}`];
+    await store(() => settings.store.mark(keys, Date.now(), settings.retentionMs));
+    await store(() => settings.store.publish(keys));
+    const api = settings.logoutApi;
+    if (!api) return send(res, 200, { provider: 'none' });
+    let answer: Response;
+    try {
+      answer = await fetch(api.url, { method: api.method, headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(api.body(idToken)), signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS) });
+    } catch {
+      throw new HttpError(502, 'temporarily_unavailable', 'the provider\'s logout API could not be reached');
+    }
+    if (!answer.ok) throw new HttpError(502, 'temporarily_unavailable', `the provider's logout API answered HTTP ${answer.status}`);
+    send(res, 200, { provider: 'logged_out' });
+  }
+
+  async function metadataRoute(req: CompanionRequest, res: ServerResponse): Promise<void> {
+    const doc = await provider.metadata().catch((error: unknown) => {
+      throw new HttpError(502, 'temporarily_unavailable', (error as Error).message);
+    });
+    const { base } = mountOf(req);
+    // The issuer stays the provider's; only what must pass through here points here.
+    send(res, 200, { ...doc, token_endpoint: `${base}/token`, jwks_uri: `${base}/jwks` }, { 'cache-control': 'public, max-age=300' });
+  }
+
+  async function jwksRoute(_req: CompanionRequest, res: ServerResponse): Promise<void> {
+    const jwks = await provider.jwks().catch((error: unknown) => {
+      throw new HttpError(502, 'temporarily_unavailable', (error as Error).message);
+    });
+    send(res, 200, jwks, { 'cache-control': 'public, max-age=300' });
+  }
+
+  const handlers: Record<string, (req: CompanionRequest, res: ServerResponse) => Promise<void>> = {
+    '/.well-known/openid-configuration': metadataRoute,
+    '/jwks': jwksRoute,
+    '/token': token,
+    '/backchannel-logout': backchannelLogout,
+    '/events': events,
+    '/logout': logout,
+  };
+
+  return {
+    handler(req, res, next) {
+      let path = new URL(req.url ?? '/', 'http://companion.invalid').pathname;
+      const prefix = settings.publicUrl ? new URL(settings.publicUrl).pathname.replace(/\/+$/, '') : '';
+      if (prefix && req.baseUrl === undefined && path.startsWith(`${prefix}/`)) path = path.slice(prefix.length);
+      const method = ROUTES[path];
+      if (!method) {
+        if (next) return next();
+        return send(res, 404, { error: 'not_found', error_description: `no route ${path}` });
+      }
+      if (req.method !== method) return send(res, 405, { error: 'method_not_allowed', error_description: `${path} takes ${method}` }, { allow: method });
+      handlers[path]!(req, res).catch((error: unknown) => {
+        const known = error instanceof HttpError ? error : new HttpError(500, 'server_error', 'the companion failed');
+        if (!(error instanceof HttpError)) console.error('[oidc-session-guard/server]', (error as Error).message);
+        send(res, known.status, { error: known.code, error_description: known.message }, known.headers);
+      });
+    },
+    async close() {
+      for (const end of [...streams]) end();
+      if (settings.ownStore) await settings.store.close();
+    },
+  };
+}
+
+export type { CompanionSettings };
