@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from './clock.js';
 import { resolvePolicy, type PresetName, type SessionPolicy } from './policy.js';
-import { providers, type ProviderName, type ProviderProfile } from './providers.js';
+import { providers, type ProviderName } from './providers.js';
 
 /** What to do when the session hits a limit. */
 export type OnExpired = 'reauthenticate' | 'sign-out' | 'none';
@@ -60,7 +60,6 @@ export interface Settings {
   readonly postLogoutRedirectUri: string;
   readonly scope: string;
   readonly provider: ProviderName;
-  readonly profile: ProviderProfile;
   readonly policy: SessionPolicy;
   readonly onExpired: OnExpired;
   readonly serverUrl: string | null;
@@ -143,7 +142,7 @@ export function resolveOptions(options: unknown): Settings {
   const serverUrl = input.serverUrl === undefined ? null : absoluteUrl(input.serverUrl, 'options.serverUrl', origin).href.replace(/\/+$/, '');
   // NHS login needs private_key_jwt at the token endpoint and the Broker allows no CORS:
   // both go through the server companion (oidc-session-guard/server).
-  if ((profile.tokenEndpointNeedsServer || profile.noBrowserCors) && serverUrl === null) {
+  if (profile.needsServer && serverUrl === null) {
     bad('options.serverUrl', `(the server companion) is required for '${provider}'`);
   }
 
@@ -172,7 +171,6 @@ export function resolveOptions(options: unknown): Settings {
     postLogoutRedirectUri: postLogout.href,
     scope,
     provider,
-    profile,
     policy,
     onExpired,
     serverUrl,

@@ -9,6 +9,7 @@ import type { ProviderMetadata } from './metadata.js';
 import { resolveOptions, type SessionOptions, type Settings } from './options.js';
 import { decide, renewDueAt } from './policy.js';
 import type * as Protocol from './protocol/index.js';
+import type { ProviderProfile } from './profiles.js';
 import type { OidcPort } from './protocol/types.js';
 import { assess, createIdbStore, createMemoryStore, endedRecord, liveRecord, recordOf, type RecordStore, type SessionRecord } from './store.js';
 import { handoverOf, onTabMessage, RENEW_DEDUPE_MS, TOKEN_REQUEST_TIMEOUT_MS, type TabsHost } from './tabs.js';
@@ -133,7 +134,7 @@ class SessionImpl implements Session {
   #idTokenHint: string | null = null;
   /** The last session hit a limit (known in this tab): the next sign-in must authenticate again. */
   #reauthRequired = false;
-  #verifier: Promise<{ verifier: Verifier; metadata: ProviderMetadata }> | null = null;
+  #verifier: Promise<{ verifier: Verifier; metadata: ProviderMetadata; profile: ProviderProfile }> | null = null;
   #protocol: Promise<{ lib: typeof Protocol; ctx: Protocol.FlowContext }> | null = null;
   #renewing: Promise<void> | null = null;
   #autoRenew = { failedAt: -Infinity, pending: false };
@@ -670,7 +671,7 @@ class SessionImpl implements Session {
   // ---- lazy parts ----
 
   /** The verification chunk (jose) and the provider's metadata, loaded on first need; keys are cached in it. */
-  #loadVerifier(): Promise<{ verifier: Verifier; metadata: ProviderMetadata }> {
+  #loadVerifier(): Promise<{ verifier: Verifier; metadata: ProviderMetadata; profile: ProviderProfile }> {
     this.#verifier ??= import('./verify.js').then((lib) => lib.verifierFor(this.#settings, this.#deps.keys, this.#deps.metadata));
     return this.#retryable(this.#verifier, () => (this.#verifier = null));
   }
@@ -678,11 +679,11 @@ class SessionImpl implements Session {
   /** The protocol chunk (oidc-client-ts) and the flows that use it, loaded on first need. */
   #flows(): Promise<{ lib: typeof Protocol; ctx: Protocol.FlowContext }> {
     this.#protocol ??= (async () => {
-      const [lib, { verifier, metadata }] = await Promise.all([import('./protocol/index.js'), this.#loadVerifier()]);
+      const [lib, { verifier, metadata, profile }] = await Promise.all([import('./protocol/index.js'), this.#loadVerifier()]);
       const settings = this.#settings;
-      const port = this.#deps.protocol ?? lib.createProtocol(settings, metadata, settings.clock, this.#now);
+      const port = this.#deps.protocol ?? lib.createProtocol(settings, metadata, settings.clock, this.#now, profile);
       const record = async (sessionId: string) => (this.#run ? this.#recordOf(this.#run, sessionId) : null);
-      return { lib, ctx: { port, verifier, settings, now: this.#now, endSession: metadata.endSessionEndpoint, liveRecord: record } };
+      return { lib, ctx: { port, verifier, settings, profile, now: this.#now, endSession: metadata.endSessionEndpoint, liveRecord: record } };
     })();
     return this.#retryable(this.#protocol, () => (this.#protocol = null));
   }

@@ -9,6 +9,7 @@ import { adoptSession, AUTH_TIME_TOLERANCE_MS, beginSession, checkAuthAge, conti
 
 import { fetchJson, fetchMetadata, type ProviderMetadata } from './metadata.js';
 import type { Settings } from './options.js';
+import { profiles, type ProviderProfile } from './profiles.js';
 
 export { fetchMetadata } from './metadata.js';
 
@@ -233,10 +234,11 @@ export function remoteKeys(jwksUri: string, clock: Clock): JWTVerifyGetKey {
 }
 
 /** The verifier of one session's provider and client, with the provider's metadata (fetched unless given). */
-export async function verifierFor(settings: Settings, keys?: JWTVerifyGetKey, given?: ProviderMetadata): Promise<{ verifier: Verifier; metadata: ProviderMetadata }> {
-  const { authority, clientId, profile, clock } = settings;
+export async function verifierFor(settings: Settings, keys?: JWTVerifyGetKey, given?: ProviderMetadata): Promise<{ verifier: Verifier; metadata: ProviderMetadata; profile: ProviderProfile }> {
+  const { authority, clientId, clock } = settings;
+  const profile = profiles[settings.provider];
   // With the server companion, metadata, keys and tokens go through it (same origin).
   const metadata = given ?? (await fetchMetadata(authority, clock, settings.serverUrl ?? authority));
   const verifier = createVerifier({ issuer: authority, audience: clientId, algorithms: profile.idTokenAlgorithms, jwksUri: metadata.jwksUri, clock, maxTokenAgeMs: settings.policy.absoluteTimeoutMs, authTimeRequired: profile.supportsMaxAge, ...(keys ? { keys } : {}) });
-  return { verifier, metadata };
+  return { verifier, metadata, profile };
 }

@@ -5,6 +5,7 @@ import { SessionError } from '../errors.js';
 import type { TabChannel } from '../channel.js';
 import type { Live, TokenSet } from '../machine.js';
 import type { Settings } from '../options.js';
+import type { ProviderProfile } from '../profiles.js';
 import type { SessionRecord } from '../store.js';
 import type { AuthRequest } from '../trust.js';
 import type { Verifier } from '../verify.js';
@@ -12,8 +13,8 @@ import { authorizeExtras } from './rules.js';
 import type { OidcPort } from './types.js';
 
 /** `max_age` for a silent request inside the limits: the absolute limit (see `authorizeExtras`). */
-export const silentMaxAge = (settings: Settings): number | undefined =>
-  authorizeExtras(settings.profile, { reauthRequired: false, absoluteTimeoutMs: settings.policy.absoluteTimeoutMs }).maxAgeSec;
+export const silentMaxAge = (ctx: FlowContext): number | undefined =>
+  authorizeExtras(ctx.profile, { reauthRequired: false, absoluteTimeoutMs: ctx.settings.policy.absoluteTimeoutMs }).maxAgeSec;
 
 /** A silent request made now: what its answer is checked against. */
 const silentRequest = (ctx: FlowContext, maxAgeSec: number | undefined): AuthRequest => ({ at: ctx.now(), maxAge: maxAgeSec ?? null, maxAgeSent: maxAgeSec !== undefined });
@@ -23,6 +24,8 @@ export interface FlowContext {
   readonly port: OidcPort;
   readonly verifier: Verifier;
   readonly settings: Settings;
+  /** The provider's quirks the protocol acts on. */
+  readonly profile: ProviderProfile;
   readonly now: () => number;
   /** The provider's end-session endpoint, or null. */
   readonly endSession: string | null;
@@ -45,7 +48,7 @@ export const RETRY_BACKOFF_MS = 1_000;
  */
 export async function renewTokens(live: Live, ctx: FlowContext, signal: AbortSignal): Promise<{ tokens: TokenSet; request: AuthRequest | null } | 'navigating'> {
   const { port, settings } = ctx;
-  const maxAgeSec = silentMaxAge(settings);
+  const maxAgeSec = silentMaxAge(ctx);
   if (live.tokens.refreshToken !== null) {
     for (let attempt = 1, wait = RETRY_BACKOFF_MS; ; attempt++, wait *= 2) {
       try {
@@ -107,7 +110,7 @@ export async function completeSignin(ctx: FlowContext, url: URL, newId: string):
  * its limits, and only for the record's user. No top-level redirect on load.
  */
 export async function restoreSilently(ctx: FlowContext, sessionId: string, signal: AbortSignal): Promise<Live> {
-  const maxAgeSec = silentMaxAge(ctx.settings);
+  const maxAgeSec = silentMaxAge(ctx);
   const request = silentRequest(ctx, maxAgeSec);
   const tokens = await ctx.port.silent({ ...(maxAgeSec === undefined ? {} : { maxAgeSec }), idTokenHint: null, signal });
   const record = await ctx.liveRecord(sessionId);
@@ -138,7 +141,8 @@ export async function completeSignout(ctx: FlowContext, url: URL): Promise<void>
  */
 export async function signIn(ctx: FlowContext, options: { returnTo?: unknown; prompt?: unknown }, reauthRequired: boolean, retried = false): Promise<void> {
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" of signIn must be an object');
-  const { origin, profile, policy } = ctx.settings;
+  const { profile } = ctx;
+  const { origin, policy } = ctx.settings;
   const returnTo = options.returnTo ?? globalThis.location.href;
   if (typeof returnTo !== 'string') throw new TypeError('"returnTo" must be a string');
   if (!isSameOrigin(returnTo, origin)) throw new SessionError('REDIRECT_REFUSED', `"returnTo" must be on this app's origin (${origin}); got '${returnTo}'`);
@@ -155,7 +159,7 @@ export async function signIn(ctx: FlowContext, options: { returnTo?: unknown; pr
  * to `postLogoutRedirectUri`.
  */
 export async function signOut(ctx: FlowContext, idTokenHint: string | null): Promise<void> {
-  if (ctx.endSession && (idTokenHint || !ctx.settings.profile.endSessionRequiresIdTokenHint)) await ctx.port.signoutRedirect(idTokenHint);
+  if (ctx.endSession && (idTokenHint || !ctx.profile.endSessionRequiresIdTokenHint)) await ctx.port.signoutRedirect(idTokenHint);
   else globalThis.location.assign(ctx.settings.postLogoutRedirectUri);
 }
 

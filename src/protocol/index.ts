@@ -7,6 +7,7 @@ import type { Claims, TokenSet } from '../machine.js';
 import { FRAME_MESSAGE_SOURCE, REQUEST_TIMEOUT_MS, STATE_PREFIX, within } from '../constants.js';
 import type { ProviderMetadata } from '../metadata.js';
 import type { Settings } from '../options.js';
+import type { ProviderProfile } from '../profiles.js';
 import type { AuthorizeRequest, OidcPort, SigninResult } from './types.js';
 
 const TRANSIENT = new Set(['server_error', 'temporarily_unavailable']);
@@ -18,7 +19,7 @@ export const SILENT_TIMEOUT_MS = 10_000;
  * The protocol side: PKCE redirect and callback, refresh, the silent iframe and end-session,
  * through oidc-client-ts's `OidcClient`. Holds no tokens and no policy; starts nothing.
  */
-export function createProtocol(settings: Settings, metadata: ProviderMetadata, clock: Clock, now: () => number): OidcPort {
+export function createProtocol(settings: Settings, metadata: ProviderMetadata, clock: Clock, now: () => number, profile: ProviderProfile): OidcPort {
   const client = new OidcClient({
     authority: settings.authority,
     client_id: settings.clientId,
@@ -61,7 +62,7 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
     const transient = error instanceof ErrorResponse ? TRANSIENT.has(error.error ?? '') : /\(5\d\d\)/.test(String((error as Error | null)?.message));
     if (error instanceof ErrorResponse && !transient) {
       const code = error.error ?? '';
-      const known = settings.profile.loginRequiredErrors.includes(code);
+      const known = profile.loginRequiredErrors.includes(code);
       return new SessionError(known ? 'LOGIN_REQUIRED' : fallback, `${message}: the provider answered '${code}'${error.error_description ? ` (${error.error_description})` : ''}`, { cause: error });
     }
     // A timeout, an aborted request, fetch's TypeError, a 5xx: the provider was not reached.
@@ -125,7 +126,7 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
         const request = await client.createSigninRequest({
           ...signinArgs({ returnTo: globalThis.location.href, prompt: 'none', ...(maxAgeSec === undefined ? {} : { maxAgeSec }) }, 'si:s'),
           // NHS login does not accept id_token_hint on authorize.
-          ...(idTokenHint && settings.profile.idTokenHintOnAuthorize ? { id_token_hint: idTokenHint } : {}),
+          ...(idTokenHint && profile.idTokenHintOnAuthorize ? { id_token_hint: idTokenHint } : {}),
         });
         response = await timed(client.processSigninResponse(await inHiddenFrame(request.url, clock, signal)));
       } catch (error) {

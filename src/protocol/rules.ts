@@ -1,7 +1,7 @@
 // What an authorize request carries. Pure; in the protocol folder because only the lazily
 // loaded protocol uses it, so it loads with it. (What the provider's answers may do to a
 // session is in trust.ts, with verification.)
-import type { ProviderProfile } from '../providers.js';
+import type { ProviderProfile } from '../profiles.js';
 
 /** What the SDK adds to one authorize request. */
 export interface AuthorizeExtras {

@@ -4,6 +4,7 @@
 import { expect, it, vi } from 'vitest';
 import { resolveOptions } from '../../src/options.js';
 import { REQUEST_TIMEOUT_MS } from '../../src/constants.js';
+import { profiles } from '../../src/profiles.js';
 import { createProtocol } from '../../src/protocol/index.js';
 import { CLIENT_ID, FakeClock, ISSUER } from './support.js';
 
@@ -29,7 +30,7 @@ it('keeps the refresh token and ID token a refresh response leaves out (no rotat
   const settings = resolveOptions({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock });
   // The session's time runs an hour ahead of Date.now() here (its clock was set back and never goes back).
   const sessionNow = () => Date.now() + 3600_000;
-  const port = createProtocol(settings, metadata, clock, sessionNow);
+  const port = createProtocol(settings, metadata, clock, sessionNow, profiles.generic);
   const renewed = await port.refresh(tokens, { sub: 'alice' });
   expect(requests[0]?.get('grant_type')).toBe('refresh_token');
   expect(requests[0]?.get('refresh_token')).toBe('rt-0');
@@ -41,7 +42,7 @@ it('takes a rotated refresh token', async () => {
   tokenEndpoint({ access_token: 'at-1', token_type: 'Bearer', refresh_token: 'rt-1' });
   const clock = new FakeClock(T0);
   const settings = resolveOptions({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock });
-  const renewed = await createProtocol(settings, metadata, clock, () => Date.now()).refresh(tokens, { sub: 'alice' });
+  const renewed = await createProtocol(settings, metadata, clock, () => Date.now(), profiles.generic).refresh(tokens, { sub: 'alice' });
   expect(renewed).toMatchObject({ refreshToken: 'rt-1', accessTokenExpiresAt: null });
 });
 
@@ -54,7 +55,7 @@ it('a token endpoint that never answers fails the refresh with NETWORK after the
     }));
     const clock = new FakeClock(T0);
     const settings = resolveOptions({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock });
-    const outcome = createProtocol(settings, metadata, clock, () => Date.now()).refresh(tokens, { sub: 'alice' }).catch((error: unknown) => error);
+    const outcome = createProtocol(settings, metadata, clock, () => Date.now(), profiles.generic).refresh(tokens, { sub: 'alice' }).catch((error: unknown) => error);
     await vi.advanceTimersByTimeAsync(REQUEST_TIMEOUT_MS - 1);
     let settled = false;
     void outcome.then(() => (settled = true));
@@ -74,14 +75,14 @@ it.each([
   vi.stubGlobal('fetch', async () => answer());
   const clock = new FakeClock(T0);
   const settings = resolveOptions({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock });
-  await expect(createProtocol(settings, metadata, clock, () => Date.now()).refresh(tokens, { sub: 'alice' })).rejects.toMatchObject({ code: 'NETWORK' });
+  await expect(createProtocol(settings, metadata, clock, () => Date.now(), profiles.generic).refresh(tokens, { sub: 'alice' })).rejects.toMatchObject({ code: 'NETWORK' });
 });
 
 it('a refusal of the grant (invalid_grant) is not a network failure', async () => {
   vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ error: 'invalid_grant' }), { status: 400, headers: { 'content-type': 'application/json' } }));
   const clock = new FakeClock(T0);
   const settings = resolveOptions({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock });
-  await expect(createProtocol(settings, metadata, clock, () => Date.now()).refresh(tokens, { sub: 'alice' })).rejects.toMatchObject({ code: 'RENEW_FAILED' });
+  await expect(createProtocol(settings, metadata, clock, () => Date.now(), profiles.generic).refresh(tokens, { sub: 'alice' })).rejects.toMatchObject({ code: 'RENEW_FAILED' });
 });
 
 it('a token endpoint that sends its headers and never the body fails with NETWORK after the request time limit', async () => {
@@ -92,7 +93,7 @@ it('a token endpoint that sends its headers and never the body fails with NETWOR
   }));
   const clock = new FakeClock(T0);
   const settings = resolveOptions({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock });
-  const outcome = createProtocol(settings, metadata, clock, () => clock.now()).refresh(tokens, { sub: 'alice' }).catch((error: unknown) => error);
+  const outcome = createProtocol(settings, metadata, clock, () => clock.now(), profiles.generic).refresh(tokens, { sub: 'alice' }).catch((error: unknown) => error);
   await new Promise((resolve) => setTimeout(resolve, 0));
   clock.advance(REQUEST_TIMEOUT_MS);
   expect(await outcome).toMatchObject({ code: 'NETWORK' });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveOptions } from '../../src/options.js';
 import { authorizeExtras } from '../../src/protocol/rules.js';
 import { compareAuthTime } from '../../src/trust.js';
+import { profiles } from '../../src/profiles.js';
 import { providers } from '../../src/providers.js';
 
 const TWELVE_HOURS = 12 * 3600_000;
@@ -9,25 +10,26 @@ const TWELVE_HOURS = 12 * 3600_000;
 describe('authorize parameters per provider', () => {
   it('generic and the Broker send max_age = the absolute limit in seconds', () => {
     for (const name of ['generic', 'signaturgruppen-broker'] as const) {
-      expect(authorizeExtras(providers[name], { reauthRequired: false, absoluteTimeoutMs: TWELVE_HOURS })).toEqual({ maxAgeSec: 43_200 });
-      expect(authorizeExtras(providers[name], { prompt: 'none', reauthRequired: false, absoluteTimeoutMs: TWELVE_HOURS })).toEqual({ prompt: 'none', maxAgeSec: 43_200 });
+      expect(authorizeExtras(profiles[name], { reauthRequired: false, absoluteTimeoutMs: TWELVE_HOURS })).toEqual({ maxAgeSec: 43_200 });
+      expect(authorizeExtras(profiles[name], { prompt: 'none', reauthRequired: false, absoluteTimeoutMs: TWELVE_HOURS })).toEqual({ prompt: 'none', maxAgeSec: 43_200 });
     }
   });
 
   it('after a limit: prompt=login and max_age=0, whatever was asked', () => {
-    expect(authorizeExtras(providers.generic, { prompt: 'none', reauthRequired: true, absoluteTimeoutMs: TWELVE_HOURS })).toEqual({ prompt: 'login', maxAgeSec: 0 });
+    expect(authorizeExtras(profiles.generic, { prompt: 'none', reauthRequired: true, absoluteTimeoutMs: TWELVE_HOURS })).toEqual({ prompt: 'login', maxAgeSec: 0 });
   });
 
   it('NHS login never gets max_age (unsupported there), only prompt', () => {
-    expect(authorizeExtras(providers['nhs-login'], { reauthRequired: false, absoluteTimeoutMs: TWELVE_HOURS })).toEqual({});
-    expect(authorizeExtras(providers['nhs-login'], { reauthRequired: true, absoluteTimeoutMs: TWELVE_HOURS })).toEqual({ prompt: 'login' });
+    expect(authorizeExtras(profiles['nhs-login'], { reauthRequired: false, absoluteTimeoutMs: TWELVE_HOURS })).toEqual({});
+    expect(authorizeExtras(profiles['nhs-login'], { reauthRequired: true, absoluteTimeoutMs: TWELVE_HOURS })).toEqual({ prompt: 'login' });
   });
 
   it('NHS login keeps vtr in the authorize parameters and refuses what it does not support', () => {
-    // The nhs-login profile needs the server companion to be used end to end; its quirks are data.
-    expect(providers['nhs-login']).toMatchObject({ idTokenAlgorithms: ['RS512'], supportsMaxAge: false, idTokenHintOnAuthorize: false, tokenEndpointNeedsServer: true });
-    expect(providers['nhs-login'].loginRequiredErrors).toContain('sso_login_required');
-    expect(providers['signaturgruppen-broker']).toMatchObject({ endSessionRequiresIdTokenHint: true, noBrowserCors: true });
+    expect(profiles['nhs-login']).toMatchObject({ idTokenAlgorithms: ['RS512'], supportsMaxAge: false, idTokenHintOnAuthorize: false });
+    expect(providers['nhs-login']).toMatchObject({ needsServer: true, unsupportedAuthParams: ['ui_locales', 'login_hint'] });
+    expect(profiles['nhs-login'].loginRequiredErrors).toContain('sso_login_required');
+    expect(profiles['signaturgruppen-broker']).toMatchObject({ endSessionRequiresIdTokenHint: true });
+    expect(providers['signaturgruppen-broker']).toMatchObject({ needsServer: true });
     expect(() => resolveOptions({ authority: 'https://idp.example', clientId: 'c', redirectUri: 'https://app.example/cb', authParams: { vtr: '["P9.Cp.Cd"]' } }).authParams).not.toThrow();
     expect(resolveOptions({ authority: 'https://idp.example', clientId: 'c', redirectUri: 'https://app.example/cb', authParams: { vtr: '["P9.Cp.Cd"]' } }).authParams).toEqual({ vtr: '["P9.Cp.Cd"]' });
   });
