@@ -33,7 +33,7 @@ export type TabMessage =
   | { readonly type: 'renewed'; readonly sessionId: string; readonly tokens: TokenSet }
   | { readonly type: 'renew-request'; readonly sessionId: string }
   | { readonly type: 'renew-failed'; readonly sessionId: string; readonly code: string }
-  | { readonly type: 'signed-out'; readonly sessionId: string }
+  | { readonly type: 'signed-out'; readonly sessionId: string; readonly reason?: 'remote_logout' }
   | { readonly type: 'expired'; readonly sessionId: string; readonly reason: 'idle' | 'absolute' | 'session_expiry' | 'error' }
   | { readonly type: 'token-request'; readonly sessionId: string; readonly requestId: string }
   | ({ readonly type: 'token-offer'; readonly requestId: string } & SessionHandover);
@@ -78,8 +78,10 @@ export function parseMessage(raw: unknown, now: number): Envelope | null {
     case 'renewed':
       ok = isId(raw.sessionId) && isObject(raw.tokens);
       break;
-    case 'renew-request':
     case 'signed-out':
+      ok = isId(raw.sessionId) && (raw.reason === undefined || raw.reason === 'remote_logout');
+      break;
+    case 'renew-request':
       ok = isId(raw.sessionId);
       break;
     case 'renew-failed':

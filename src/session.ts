@@ -106,6 +106,8 @@ interface Tracking {
   readonly watchdog: Watchdog;
   readonly leader: Promise<Leadership>;
   elected: Leadership | null;
+  /** Stops the server companion's event stream, held by the leading tab. */
+  remote: (() => void) | null;
 }
 
 const isCap = (reason: unknown): boolean => reason === 'absolute' || reason === 'session_expiry';
@@ -452,11 +454,12 @@ class SessionImpl implements Session {
     const abort = new AbortController();
     const tracker = trackActivity({ window: win, clock, now: this.#now, onActivity: () => this.#run?.tracking?.watchdog.poke() });
     const watchdog = startWatchdog({ window: win, clock, now: this.#now, look: () => this.#look() });
-    const tracking: Tracking = { sessionId, abort, tracker, watchdog, leader, elected: null };
+    const tracking: Tracking = { sessionId, abort, tracker, watchdog, leader, elected: null, remote: null };
     run.tracking = tracking;
-    void leader.then((elected) => {
-      if (abort.signal.aborted) elected.close();
-      else tracking.elected = elected;
+    void leader.then(async (elected) => {
+      if (abort.signal.aborted) return elected.close();
+      tracking.elected = elected;
+      if (await elected.decided()) this.#listenRemote(tracking);
     }, () => undefined);
     // The first look, once this transition's events are out.
     return () => watchdog.poke();
@@ -470,11 +473,13 @@ class SessionImpl implements Session {
     tracking.tracker.stop();
     tracking.watchdog.stop();
     tracking.elected?.close();
+    tracking.remote?.();
   }
 
   /** Takes the input not yet passed on, decides what is true now, and returns when to look again. */
   #look(): number | null {
     const tracking = this.#run?.tracking;
+    if (tracking) this.#listenRemote(tracking);
     const pending = tracking?.tracker.take() ?? null;
     const now = this.#now();
     this.#dispatch(pending === null ? { type: 'look', now } : { type: 'activity', at: pending, now, stay: false, remote: false });
@@ -483,6 +488,29 @@ class SessionImpl implements Session {
     const next = state.status === 'active' ? state.decision.warningAt : state.decision.expiresAt;
     const renewAt = this.#autoRenewAt(state, now);
     return renewAt !== null && renewAt > now ? Math.min(next, renewAt) : next;
+  }
+
+  /**
+   * With a server companion, the leading tab holds its event stream (a lazy chunk): a logout
+   * at the provider (back-channel) or through the companion signs out every tab. Asked at
+   * each look, so a tab that comes to lead later takes it up.
+   */
+  #listenRemote(tracking: Tracking): void {
+    const url = this.#settings.serverUrl;
+    if (!url || tracking.remote || !tracking.elected?.isLeader()) return;
+    tracking.remote = () => undefined;
+    import('./remote.js').then((lib) => {
+      if (tracking.abort.signal.aborted) return;
+      tracking.remote = lib.listenForLogout(`${url}/events`, this.#settings.clock, () => {
+        // Heard here: every other tab hears it from this one.
+        const run = this.#run;
+        if (run && this.#holds(tracking.sessionId)) run.channel.post({ type: 'signed-out', sessionId: tracking.sessionId, reason: 'remote_logout' });
+        this.#endSignedOut((this.#state as Partial<WithLive>).live ?? null, 'remote_logout');
+      });
+    }, (error: unknown) => {
+      tracking.remote = null;
+      this.#emitError(error, 'NETWORK', 'logout events');
+    });
   }
 
   /** Looks now: through the watchdog while tracking (it also takes pending input and reschedules). */
@@ -607,16 +635,16 @@ class SessionImpl implements Session {
     }
   }
 
-  /** Ends the session as signed out, here or because another tab signed out: record, tokens, status. */
-  #endSignedOut(live: Live | null): void {
+  /** Ends the session as signed out (here, in another tab, or at the provider: `remote_logout`): record, tokens, status. */
+  #endSignedOut(live: Live | null, reason: 'signed_out' | 'remote_logout' = 'signed_out'): void {
     const run = this.#run;
     // Signing out of a session that hit a limit does not undo it: the next sign-in still authenticates.
     const reauth = this.#reauthRequired || this.#state.status === 'expired';
-    if (run && live) this.#write(run, { ...endedRecord(live, 'signed_out'), reauthRequired: reauth });
+    if (run && live) this.#write(run, { ...endedRecord(live, reason), reauthRequired: reauth });
     this.#idTokenHint = null;
     this.#reauthRequired = reauth;
     this.#held = null;
-    this.#dispatch({ type: 'signed-out', reason: 'signed_out' });
+    this.#dispatch({ type: 'signed-out', reason });
   }
 
   // ---- what tab messages may do ----
@@ -642,9 +670,9 @@ class SessionImpl implements Session {
         if (now - live.renewedAt < RENEW_DEDUPE_MS) run.channel.post({ type: 'renewed', sessionId: live.sessionId, tokens: live.tokens });
         else this.renew().catch(() => undefined);
       },
-      signedOut: () => {
+      signedOut: (reason) => {
         const state = this.#state;
-        this.#endSignedOut('live' in state ? state.live : null);
+        this.#endSignedOut('live' in state ? state.live : null, reason);
       },
     };
   }

@@ -24,8 +24,8 @@ export interface TabsHost {
   tookRenewal(tokens: TokenSet): void;
   /** A follower asks for a renewal: the leader renews, unless it is renewing already. */
   renewFor(live: Live, now: number): void;
-  /** Another tab signed out of this session. */
-  signedOut(): void;
+  /** Another tab signed out of this session, or it was logged out at the provider (`remote_logout`). */
+  signedOut(reason?: 'remote_logout'): void;
 }
 
 /**
@@ -43,7 +43,7 @@ export function onTabMessage(m: Envelope, host: TabsHost): void {
   if (!mine) return;
   if (m.type === 'signed-out') {
     // Also ends a tab that had expired and waits to reauthenticate: the user chose to leave.
-    host.signedOut();
+    host.signedOut(m.reason);
     return;
   }
   if (!isLive(state)) return;

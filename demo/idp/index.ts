@@ -191,6 +191,9 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
       token_endpoint_auth_method: 'private_key_jwt',
       token_endpoint_auth_signing_alg: 'RS512',
       id_token_signed_response_alg: 'RS512',
+      // Back-channel logout through the server companion, mounted at /auth on the app.
+      backchannel_logout_uri: uris('/auth/backchannel-logout')[0],
+      backchannel_logout_session_required: true,
       jwks: { keys: [nhsPublicJwk] },
       grant_types: ['authorization_code', 'refresh_token'],
     },
@@ -260,6 +263,14 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
     // Public clients rotate on every use (oidc-provider's default for them); the others too.
     rotateRefreshToken: () => true,
     clientBasedCORS: (_ctx, origin) => appOriginSet.has(origin),
+    // oidc-provider guards its own requests (back-channel logout) against special-use
+    // addresses such as 127.0.0.1; the demo apps it serves are there, so their origins,
+    // and only theirs, go without the guard.
+    fetch: (url, options) => {
+      if (!appOriginSet.has(new URL(String(url)).origin)) return fetch(url, options);
+      const { dispatcher: _guard, ...rest } = options as RequestInit & { dispatcher?: unknown };
+      return fetch(url, rest);
+    },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     // First-party clients: no consent screen. The grant covers what was asked for.
     async loadExistingGrant(ctx) {

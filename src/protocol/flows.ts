@@ -1,6 +1,7 @@
 // What the session does through the protocol: the callback, silent restore, renewal (with
 // its rules), sign-in and sign-out redirects. In the protocol chunk: they run only when the
 // protocol is loaded anyway.
+import { REQUEST_TIMEOUT_MS, within } from '../constants.js';
 import { SessionError } from '../errors.js';
 import type { TabChannel } from '../channel.js';
 import type { Live, TokenSet } from '../machine.js';
@@ -154,11 +155,21 @@ export async function signIn(ctx: FlowContext, options: { returnTo?: unknown; pr
 }
 
 /**
- * Goes to the provider's end-session endpoint with `id_token_hint` (RP-Initiated Logout
- * 1.0); without one, or when the provider requires a hint and there is none (the Broker),
- * to `postLogoutRedirectUri`.
+ * Signs out at the provider. With a server companion, through it first (its logout API
+ * call, when the provider has one, makes a redirect unneeded); else, or if that fails, to the
+ * provider's end-session endpoint with `id_token_hint` (RP-Initiated Logout 1.0); without
+ * one, or when the provider requires a hint and there is none (the Broker), to
+ * `postLogoutRedirectUri`.
  */
 export async function signOut(ctx: FlowContext, idTokenHint: string | null): Promise<void> {
+  const { serverUrl, postLogoutRedirectUri, clock } = ctx.settings;
+  if (serverUrl && idTokenHint) {
+    // The companion ends the session for every tab and instance it serves, and calls the
+    // provider's logout API where there is one (the Broker's): then no redirect to it is needed.
+    const ended = await within(fetch(`${serverUrl}/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: idTokenHint }) }), REQUEST_TIMEOUT_MS, clock, () => new Error('timeout'))
+      .then(async (answer) => answer.ok && ((await answer.json()) as { provider?: unknown }).provider === 'logged_out', () => false);
+    if (ended) return globalThis.location.assign(postLogoutRedirectUri);
+  }
   if (ctx.endSession && (idTokenHint || !ctx.profile.endSessionRequiresIdTokenHint)) await ctx.port.signoutRedirect(idTokenHint);
   else globalThis.location.assign(ctx.settings.postLogoutRedirectUri);
 }

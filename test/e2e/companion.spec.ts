@@ -4,7 +4,7 @@
 import type { Page } from '@playwright/test';
 import { CLIENTS } from '../../demo/idp/index.js';
 import { COMPANION_PATH, startDemo, type Demo, type DemoOptions } from '../../demo/server.js';
-import { expect, signIn, test } from './fixtures.js';
+import { expect, openApp, signIn, test } from './fixtures.js';
 
 const outcome = (page: Page, fn: string) => page.evaluate(`(${fn})(window.demoSession).then(() => 'resolved', (e) => e.code)`) as Promise<string>;
 
@@ -32,5 +32,30 @@ test('the NHS login client signs in and renews through the server companion, whi
     expect(await outcome(page, '(s) => s.renew()')).toBe('resolved');
     expect(tokenCalls).toEqual([companionToken, companionToken]);
     expect(demo.idp.events.filter((e) => e.type === 'token.error')).toEqual([]);
+  });
+});
+
+test('a logout at the provider (end-session outside the app) reaches every tab: back-channel logout to the companion, its event stream, the tabs signed out with reason remote_logout within 2 s', async ({ context }) => {
+  await withDemo({ client: 'nhs-login' }, async (demo) => {
+    const streams: string[] = [];
+    context.on('request', (request) => {
+      if (new URL(request.url()).pathname === `${COMPANION_PATH}/events`) streams.push(request.url());
+    });
+    const first = await context.newPage();
+    await signIn(first, demo);
+    const second = await context.newPage();
+    await openApp(second, demo);
+    await expect(second.getByTestId('status')).toHaveText('active');
+    // One tab (the leader) holds the stream, not every tab.
+    await expect.poll(() => streams.length).toBe(1);
+    // The provider's own sign-out, in another page, without the SDK.
+    const other = await context.newPage();
+    await other.goto(`${demo.idp.issuer}/session/end?client_id=${CLIENTS.nhsLogin}`);
+    await expect.poll(() => demo.idp.events.filter((e) => e.type === 'backchannel.success').length).toBe(1);
+    for (const page of [first, second]) {
+      await expect(page.getByTestId('status')).toHaveText('signed-out', { timeout: 2_000 });
+      await expect(page.getByTestId('reason')).toHaveText('(remote_logout)');
+    }
+    expect(demo.idp.events.filter((e) => e.type === 'backchannel.error')).toEqual([]);
   });
 });
