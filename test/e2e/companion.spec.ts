@@ -17,7 +17,7 @@ async function withDemo(options: DemoOptions, run: (demo: Demo) => Promise<void>
   }
 }
 
-test('the NHS login client signs in and renews through the server companion, which adds private_key_jwt; the browser never calls the provider\'s token endpoint', async ({ page }) => {
+test("the NHS login client signs in and renews through the server companion, which adds private_key_jwt; the browser never calls the provider's token endpoint", async ({ page }) => {
   await withDemo({ client: 'nhs-login' }, async (demo) => {
     const tokenCalls: string[] = [];
     page.on('request', (request) => {

@@ -49,6 +49,11 @@ describe('parseMessage', () => {
     }
   });
 
+  it('keeps a sign-out heard from the server companion (reason remote_logout) and drops one with another reason', () => {
+    expect(parseMessage(wire({ type: 'signed-out', sessionId: 's', reason: 'remote_logout' }), NOW)).not.toBeNull();
+    expect(parseMessage(wire({ type: 'signed-out', sessionId: 's', reason: 'idle' }), NOW)).toBeNull();
+  });
+
   it('accepts timestamps within the tolerance ahead', () => {
     expect(parseMessage(wire({ type: 'activity', sessionId: 's', at: NOW + FUTURE_TOLERANCE_MS }), NOW)).not.toBeNull();
   });

@@ -100,6 +100,20 @@ it('sign-out in one tab signs out the other', async () => {
   await expect(second.session.getAccessToken()).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
 });
 
+it('a logout heard from the server companion in one tab signs out the other with reason remote_logout', async () => {
+  const first = await signedInTab();
+  const second = await secondTab();
+  const { sessionId } = (await store.get()) as { sessionId: string };
+  // The leading tab relays what the companion's event stream said (src/remote.ts in a browser).
+  const relay = new BroadcastChannel(`oidc-session-guard|${ISSUER}|${CLIENT_ID}`);
+  relay.postMessage({ v: 1, sentAt: clock.now(), type: 'signed-out', sessionId, reason: 'remote_logout' });
+  relay.close();
+  await delivered();
+  for (const tab of [first, second]) expect(tab.session.getSnapshot()).toMatchObject({ status: 'signed-out', reason: 'remote_logout' });
+  // No limit was reached: the next sign-in need not force prompt=login.
+  expect(await store.get()).toMatchObject({ status: 'ended', endedReason: 'remote_logout', reauthRequired: false });
+});
+
 it('renewal from a follower goes through the leader: one refresh, the new tokens in both tabs', async () => {
   const first = await signedInTab();
   const second = await secondTab();
