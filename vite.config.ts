@@ -35,7 +35,7 @@ export default defineConfig(({ mode }) => mode === 'iife'
           // One file per source module: an app's bundler then sees the real module graph and
           // keeps what is lazy lazy (a merged chunk would drag lazy-only code into the eager part).
           output: { preserveModules: true, preserveModulesRoot: 'src' },
-          external: [/^oidc-client-ts(\/|$)/, /^jose(\/|$)/, /^idb-keyval(\/|$)/, /^broadcast-channel(\/|$)/, /^node:/],
+          external: [/^ioredis(\/|$)/, /^oidc-client-ts(\/|$)/, /^jose(\/|$)/, /^idb-keyval(\/|$)/, /^broadcast-channel(\/|$)/, /^node:/],
         },
       },
     });

@@ -152,6 +152,10 @@ export function createCompanion(options: CompanionOptions): Companion {
       const scope = form.get('scope');
       if (scope) out.set('scope', scope);
     }
+    // The store first: a session this companion could not record would never hear its logout
+    // (fail closed), and a code must not be spent on an exchange that cannot finish.
+    const held = cookieOf(req, SESSION_COOKIE);
+    const before = await store(() => settings.store.getSession(held ?? '-'));
     const metadata = await provider.metadata().catch((error: unknown) => {
       throw new HttpError(502, 'temporarily_unavailable', (error as Error).message);
     });
@@ -175,11 +179,10 @@ export function createCompanion(options: CompanionOptions): Companion {
     if (answer.ok && typeof json.id_token === 'string') {
       // The browser's proof of which session it holds, for the event stream: an opaque handle.
       const session = await sessionOfIdToken(json.id_token);
-      const held = cookieOf(req, SESSION_COOKIE);
       // A code exchange begins a session: a new handle. A refresh goes on with the one held, and its start.
-      const before = held && grant === 'refresh_token' ? await store(() => settings.store.getSession(held)) : null;
-      const handle = before ? held! : randomBytes(32).toString('base64url');
-      await store(() => settings.store.putSession(handle, { ...session, since: before?.since ?? Date.now() }, settings.retentionMs));
+      const going = grant === 'refresh_token' && held ? before : null;
+      const handle = going ? held! : randomBytes(32).toString('base64url');
+      await store(() => settings.store.putSession(handle, { ...session, since: going?.since ?? Date.now() }, settings.retentionMs));
       const { base, path } = mountOf(req);
       cookies.push(`${SESSION_COOKIE}=${handle}; Path=${path || '/'}; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(settings.retentionMs / 1000)}${base.startsWith('https:') ? '; Secure' : ''}`);
     }
