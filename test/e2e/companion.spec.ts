@@ -2,6 +2,7 @@
 // provider accepts no public client for it and verifies the companion's private_key_jwt
 // assertion), and renews through it.
 import type { Page } from '@playwright/test';
+import { importJWK, SignJWT } from 'jose';
 import { CLIENTS } from '../../demo/idp/index.js';
 import { COMPANION_PATH, startDemo, type Demo, type DemoOptions } from '../../demo/server.js';
 import { expect, openApp, signIn, test } from './fixtures.js';
@@ -57,5 +58,34 @@ test('a logout at the provider (end-session outside the app) reaches every tab: 
       await expect(page.getByTestId('reason')).toHaveText('(remote_logout)');
     }
     expect(demo.idp.events.filter((e) => e.type === 'backchannel.error')).toEqual([]);
+  });
+});
+
+test('a tab whose event stream was down while the logout happened signs out when it reconnects', async ({ context }) => {
+  await withDemo({ client: 'nhs-login' }, async (demo) => {
+    await context.clock.install();
+    const attempts: string[] = [];
+    // The stream cannot get through (the network, a proxy, the companion restarting)...
+    await context.route(`**${COMPANION_PATH}/events`, (route) => {
+      attempts.push(route.request().url());
+      return route.abort('connectionreset');
+    });
+    const page = await context.newPage();
+    await signIn(page, demo);
+    await expect.poll(() => attempts.length).toBeGreaterThanOrEqual(1);
+    const sid = await page.evaluate(() => (window as unknown as { demoSession: { getSnapshot(): { claims: { sid?: string } } } }).demoSession.getSnapshot().claims.sid);
+    // ...while the provider logs the session out (back-channel logout to the companion).
+    const key = demo.idp.idTokenSigningKey;
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({ iss: demo.idp.issuer, aud: CLIENTS.nhsLogin, iat: now, exp: now + 120, jti: `j-${now}`, sid, events: { 'http://schemas.openid.net/event/backchannel-logout': {} } })
+      .setProtectedHeader({ alg: 'RS512', kid: key.kid!, typ: 'logout+jwt' }).sign(await importJWK(key, 'RS512'));
+    const answer = await fetch(`${new URL(demo.appUrl).origin}${COMPANION_PATH}/backchannel-logout`, { method: 'POST', body: new URLSearchParams({ logout_token: token }) });
+    expect(answer.status).toBe(200);
+    await expect(page.getByTestId('status')).toHaveText('active');
+    // The way is open again: after its backoff the tab reconnects and hears the logout at once.
+    await context.unroute(`**${COMPANION_PATH}/events`);
+    await context.clock.runFor(65_000);
+    await expect(page.getByTestId('status')).toHaveText('signed-out');
+    await expect(page.getByTestId('reason')).toHaveText('(remote_logout)');
   });
 });
