@@ -10,6 +10,7 @@ import { decodeJwt, decodeProtectedHeader, importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENTS, startIdp, TEST_USER, type Idp } from '../../demo/idp/index.js';
 import { BACKCHANNEL_LOGOUT_EVENT, createCompanion, memoryStore, type Companion } from '../../src/server/index.js';
+import { resolveCompanionOptions } from '../../src/server/options.js';
 
 let idp: Idp;
 let server: Server;
@@ -239,6 +240,55 @@ describe('sign-out through the companion', () => {
     expect((await fetch(`${base}/logout`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' })).status).toBe(415);
     const forged = `${Buffer.from('{"alg":"RS512"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: idp.issuer, sub: 'alice', iat: 1 })).toString('base64url')}.c2ln`;
     expect((await fetch(`${base}/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: forged }) })).status).toBe(400);
+  });
+});
+
+describe("the provider's logout API (the Signaturgruppen Broker's)", () => {
+  // The Broker's logout API is not part of oidc-provider: a stand-in HTTP server takes its
+  // place here and records what it is sent. The ID token is the local provider's own.
+  it('is called with the latest ID token as JSON; the session is ended here whether or not it answers', async () => {
+    const calls: { method: string; type: string; body: string }[] = [];
+    let status = 200;
+    const api = createServer(async (req, res) => {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      calls.push({ method: req.method!, type: String(req.headers['content-type']), body });
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', () => resolve()));
+    const apiUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}/api/v1/session/logout`;
+    const broker = createCompanion({ issuer: idp.issuer, clientId: CLIENTS.nhsLogin, redirectUris: [redirectUri()], provider: 'signaturgruppen-broker', logoutApi: { url: apiUrl }, clientAuth: { method: 'private_key_jwt', privateJwk: idp.nhsLoginClientKey, alg: 'RS512' } });
+    const local = createServer((req, res) => broker.handler(req, res));
+    await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', () => resolve()));
+    const at = `http://127.0.0.1:${(local.address() as AddressInfo).port}`;
+    try {
+      const { body } = await exchange();
+      const logout = () => fetch(`${at}/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: body.id_token }) });
+      const first = await logout();
+      expect(first.status).toBe(200);
+      expect(await first.json()).toEqual({ provider: 'logged_out' });
+      expect(calls).toEqual([{ method: 'POST', type: 'application/json', body: JSON.stringify({ id_token: body.id_token }) }]);
+      status = 500;
+      const failed = await logout();
+      expect(failed.status).toBe(502);
+      expect(await failed.json()).toMatchObject({ error: 'temporarily_unavailable' });
+    } finally {
+      await broker.close();
+      for (const server of [local, api]) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    }
+  });
+
+  it('defaults to POST <issuer>/api/v1/session/logout with {"id_token": ...} for the Broker, and to none for the others', () => {
+    const base = { clientId: 'c', redirectUris: ['https://app.example/cb'] };
+    const broker = resolveCompanionOptions({ ...base, issuer: 'https://pp.netseidbroker.dk/op', provider: 'signaturgruppen-broker' }).logoutApi!;
+    expect(broker).toMatchObject({ url: 'https://pp.netseidbroker.dk/op/api/v1/session/logout', method: 'POST' });
+    expect(broker.body('eyJ.x.y')).toEqual({ id_token: 'eyJ.x.y' });
+    expect(resolveCompanionOptions({ ...base, issuer: 'https://op.example' }).logoutApi).toBeNull();
+    expect(() => createCompanion({ ...base, issuer: 'https://op.example', logoutApi: { url: 'ftp://x' } })).toThrow(/"logoutApi.url" must use https/);
   });
 });
 
