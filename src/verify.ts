@@ -238,7 +238,11 @@ export async function verifierFor(settings: Settings, keys?: JWTVerifyGetKey, gi
   const { authority, clientId, clock } = settings;
   const profile = profiles[settings.provider];
   // With the server companion, metadata, keys and tokens go through it (same origin).
-  const metadata = given ?? (await fetchMetadata(authority, clock, settings.serverUrl ?? authority));
+  const fetched = given ?? (await fetchMetadata(authority, clock, settings.serverUrl ?? authority));
+  // Through the companion, keys and tokens go to it, whatever the document says (it is built
+  // from a request's Host, which a cache could have been poisoned with).
+  const { serverUrl } = settings;
+  const metadata = serverUrl ? { ...fetched, jwksUri: `${serverUrl}/jwks`, raw: { ...fetched.raw, token_endpoint: `${serverUrl}/token`, jwks_uri: `${serverUrl}/jwks` } } : fetched;
   const verifier = createVerifier({ issuer: authority, audience: clientId, algorithms: profile.idTokenAlgorithms, jwksUri: metadata.jwksUri, clock, maxTokenAgeMs: settings.policy.absoluteTimeoutMs, authTimeRequired: profile.supportsMaxAge, ...(keys ? { keys } : {}) });
   return { verifier, metadata, profile };
 }

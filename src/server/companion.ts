@@ -42,9 +42,9 @@ const ROUTES: Record<string, string> = {
   '/logout': 'POST',
 };
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, cookies: string[] = []): void {
   if (res.headersSent) return void res.end();
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers, ...(cookies.length ? { 'set-cookie': cookies } : {}) });
   res.end(JSON.stringify(body));
 }
 
@@ -63,6 +63,16 @@ async function bodyOf(req: CompanionRequest): Promise<string | Record<string, un
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Refuses a request a browser marks as cross-site (Fetch Metadata, `Sec-Fetch-Site`): a form
+ * on another site posting its own code to `/token` would swap this browser's session cookie
+ * (login CSRF). The SDK's own requests are same-origin; servers send no such header.
+ */
+function sameSiteOnly(req: IncomingMessage): void {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new HttpError(403, 'access_denied', 'a cross-site request is refused');
 }
 
 /** A form body (application/x-www-form-urlencoded). */
@@ -95,7 +105,10 @@ export function createCompanion(options: CompanionOptions): Companion {
   const settings = resolveCompanionOptions(options);
   const provider = providerOf(settings.issuer);
   const streams = new Set<() => void>();
-  const storeDown = (error: unknown) => new HttpError(503, 'temporarily_unavailable', `the companion's store is unavailable: ${(error as Error).message}`);
+  const storeDown = (error: unknown) => {
+    console.error('[oidc-session-guard/server] store:', (error as Error).message);
+    return new HttpError(503, 'temporarily_unavailable', 'the companion\'s store is unavailable');
+  };
   const store = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work();
@@ -131,6 +144,7 @@ export function createCompanion(options: CompanionOptions): Companion {
   };
 
   async function token(req: CompanionRequest, res: ServerResponse): Promise<void> {
+    sameSiteOnly(req);
     const form = await formOf(req);
     const grant = form.get('grant_type');
     if (grant !== 'authorization_code' && grant !== 'refresh_token') throw new HttpError(400, 'unsupported_grant_type', 'only the authorization_code and refresh_token grants pass through');
@@ -164,7 +178,8 @@ export function createCompanion(options: CompanionOptions): Companion {
     if (settings.clientAuth) Object.assign(headers, await authenticate(out, settings.clientAuth, settings.clientId, endpoint, settings.assertionAlg));
     let answer: Response;
     try {
-      answer = await fetch(endpoint, { method: 'POST', headers, body: out, signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS) });
+      // Never follow a redirect: it would carry the client's credentials and the code elsewhere.
+      answer = await fetch(endpoint, { method: 'POST', headers, body: out, redirect: 'error', signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS) });
     } catch {
       throw new HttpError(502, 'temporarily_unavailable', 'the provider\'s token endpoint could not be reached');
     }
@@ -184,9 +199,11 @@ export function createCompanion(options: CompanionOptions): Companion {
       const handle = going ? held! : randomBytes(32).toString('base64url');
       await store(() => settings.store.putSession(handle, { ...session, since: going?.since ?? Date.now() }, settings.retentionMs));
       const { base, path } = mountOf(req);
-      cookies.push(`${SESSION_COOKIE}=${handle}; Path=${path || '/'}; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(settings.retentionMs / 1000)}${base.startsWith('https:') ? '; Secure' : ''}`);
+      // A mount path with characters a cookie attribute could be smuggled in by is not used.
+      const cookiePath = /^[\w\-./~%]*$/.test(path) && path ? path : '/';
+      cookies.push(`${SESSION_COOKIE}=${handle}; Path=${cookiePath}; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(settings.retentionMs / 1000)}${base.startsWith('https:') ? '; Secure' : ''}`);
     }
-    send(res, answer.status, json, { pragma: 'no-cache', ...(cookies.length ? { 'set-cookie': cookies.join(', ') } : {}) });
+    send(res, answer.status, json, { pragma: 'no-cache' }, cookies);
   }
 
   async function backchannelLogout(req: CompanionRequest, res: ServerResponse): Promise<void> {
@@ -204,18 +221,22 @@ export function createCompanion(options: CompanionOptions): Companion {
     if (!first) throw new HttpError(400, 'invalid_request', 'the logout token was already used (its jti)');
     // A sid ends that session; only a sub (no sid) ends every session of the user.
     const keys = claims.sid ? [`${claims.iss}|sid|${claims.sid}`] : [`${claims.iss}|sub|${claims.sub!}`];
-    await store(() => settings.store.mark(keys, Date.now(), settings.retentionMs));
-    await store(() => settings.store.publish(keys));
+    try {
+      await settings.store.mark(keys, Date.now(), settings.retentionMs);
+      await settings.store.publish(keys);
+    } catch (error) {
+      // Not recorded: the jti is given back, so the provider's retry of this 5xx is taken.
+      await settings.store.release(`${claims.iss}|${claims.jti}`).catch(() => undefined);
+      throw storeDown(error);
+    }
     send(res, 200, {});
   }
 
   async function events(req: CompanionRequest, res: ServerResponse): Promise<void> {
-    const handle = cookieOf(req, SESSION_COOKIE);
-    const session = handle ? await store(() => settings.store.getSession(handle)) : null;
-    if (!session) throw new HttpError(401, 'login_required', 'this browser holds no session known here');
-    const mine = new Set(sessionKeys(settings.issuer, session));
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    // Whatever happens next, a client that leaves ends everything this stream set up.
     let ended = false;
+    let off = () => undefined as unknown;
+    let heartbeat: ReturnType<typeof setInterval> | undefined;
     const end = () => {
       if (ended) return;
       ended = true;
@@ -224,19 +245,27 @@ export function createCompanion(options: CompanionOptions): Companion {
       streams.delete(end);
       res.end();
     };
+    req.on('close', end);
+    streams.add(end);
+    const handle = cookieOf(req, SESSION_COOKIE);
+    const session = handle ? await store(() => settings.store.getSession(handle)) : null;
+    if (ended) return;
+    if (!session) throw new HttpError(401, 'login_required', 'this browser holds no session known here');
+    const mine = new Set(sessionKeys(settings.issuer, session));
     const logout = () => {
       if (ended) return;
       res.write('event: logout\ndata: {"reason":"remote_logout"}\n\n');
       end();
     };
-    // Listen first, then look: a logout in between is not missed.
-    const off = settings.store.subscribe((keys) => {
+    // Listen first (resolved once listening), then look: a logout in between is not missed.
+    const stop = await store(() => settings.store.subscribe((keys) => {
       if (keys.some((key) => mine.has(key))) logout();
-    });
-    const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+    }));
+    if (ended) return void stop();
+    off = stop;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
     heartbeat.unref();
-    streams.add(end);
-    req.on('close', end);
     try {
       // Logged out since this session began (a mark older than it is about an earlier one).
       const at = await settings.store.marked([...mine]);
@@ -250,6 +279,7 @@ export function createCompanion(options: CompanionOptions): Companion {
   }
 
   async function logout(req: CompanionRequest, res: ServerResponse): Promise<void> {
+    sameSiteOnly(req);
     if (!/^application\/json\b/i.test(String(req.headers['content-type'] ?? ''))) throw new HttpError(415, 'invalid_request', 'the body must be application/json');
     const body = await bodyOf(req);
     let parsed: unknown = body;
@@ -262,16 +292,22 @@ export function createCompanion(options: CompanionOptions): Companion {
     }
     const idToken = (parsed as { id_token?: unknown } | null)?.id_token;
     if (typeof idToken !== 'string' || idToken === '') throw new HttpError(400, 'invalid_request', '"id_token" is required');
+    // Only for the session this browser holds (its cookie), and only with its ID token: a
+    // leaked old ID token alone signs nobody out.
+    const handle = cookieOf(req, SESSION_COOKIE);
+    const held = handle ? await store(() => settings.store.getSession(handle)) : null;
+    if (!held) throw new HttpError(401, 'login_required', 'this browser holds no session known here');
     const session = await sessionOfIdToken(idToken);
+    if (session.sub !== held.sub || (held.sid !== null && session.sid !== null && session.sid !== held.sid)) throw new HttpError(400, 'invalid_request', 'the ID token is not of the session this browser holds');
     // Ended here first, for every tab and instance: this holds even if the provider is away.
-    const keys = session.sid ? [`${settings.issuer}|sid|${session.sid}`] : [`${settings.issuer}|sub|${session.sub}`];
+    const keys = held.sid ? [`${settings.issuer}|sid|${held.sid}`] : [`${settings.issuer}|sub|${held.sub}`];
     await store(() => settings.store.mark(keys, Date.now(), settings.retentionMs));
     await store(() => settings.store.publish(keys));
     const api = settings.logoutApi;
     if (!api) return send(res, 200, { provider: 'none' });
     let answer: Response;
     try {
-      answer = await fetch(api.url, { method: api.method, headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(api.body(idToken)), signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS) });
+      answer = await fetch(api.url, { method: api.method, headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(api.body(idToken)), redirect: 'error', signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS) });
     } catch {
       throw new HttpError(502, 'temporarily_unavailable', 'the provider\'s logout API could not be reached');
     }
@@ -285,7 +321,8 @@ export function createCompanion(options: CompanionOptions): Companion {
     });
     const { base } = mountOf(req);
     // The issuer stays the provider's; only what must pass through here points here.
-    send(res, 200, { ...doc, token_endpoint: `${base}/token`, jwks_uri: `${base}/jwks` }, { 'cache-control': 'public, max-age=300' });
+    // Built from the request's Host unless publicUrl is set: never cached by a shared cache.
+    send(res, 200, { ...doc, token_endpoint: `${base}/token`, jwks_uri: `${base}/jwks` }, { 'cache-control': 'private, no-store', vary: 'Host' });
   }
 
   async function jwksRoute(_req: CompanionRequest, res: ServerResponse): Promise<void> {
@@ -306,10 +343,14 @@ export function createCompanion(options: CompanionOptions): Companion {
 
   return {
     handler(req, res, next) {
-      let path = new URL(req.url ?? '/', 'http://companion.invalid').pathname;
+      // The path as sent (no URL parsing: "//host/x" is a path, not a host).
+      let path = (req.url ?? '/').split('?')[0]!;
       const prefix = settings.publicUrl ? new URL(settings.publicUrl).pathname.replace(/\/+$/, '') : '';
-      if (prefix && req.baseUrl === undefined && path.startsWith(`${prefix}/`)) path = path.slice(prefix.length);
-      const method = ROUTES[path];
+      if (prefix && req.baseUrl === undefined) {
+        // Mounted in plain node:http under publicUrl's path: only what is under it is ours.
+        path = path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : '';
+      }
+      const method = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
       if (!method) {
         if (next) return next();
         return send(res, 404, { error: 'not_found', error_description: `no route ${path}` });

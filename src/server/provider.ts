@@ -23,7 +23,7 @@ export class ProviderError extends Error {
 export async function getJson(url: string): Promise<{ body: Record<string, unknown>; maxAgeMs: number | null }> {
   let response: Response;
   try {
-    response = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS) });
+    response = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS) });
   } catch (error) {
     throw new ProviderError(`could not reach ${url}`, { cause: error });
   }

@@ -94,6 +94,9 @@ export function redisStore(options: RedisStoreOptions): CompanionStore {
     async useOnce(key, ttlMs) {
       return (await (await redis()).set(`${prefix}jti|${key}`, '1', 'PX', Math.ceil(ttlMs), 'NX')) === 'OK';
     },
+    async release(key) {
+      await (await redis()).del(`${prefix}jti|${key}`);
+    },
     async mark(keys, at, ttlMs) {
       const r = await redis();
       await Promise.all(keys.map((key) => r.set(`${prefix}out|${key}`, String(at), 'PX', Math.ceil(ttlMs))));
@@ -107,12 +110,18 @@ export function redisStore(options: RedisStoreOptions): CompanionStore {
     async publish(keys) {
       await (await redis()).publish(channel, JSON.stringify(keys));
     },
-    subscribe(fn) {
-      listeners.add(fn);
-      void subscribe().catch(() => {
+    async subscribe(fn) {
+      // Resolves once SUBSCRIBE is active: a logout published after it is heard.
+      try {
+        await subscribe();
+      } catch (error) {
         subscriber = null;
-      });
-      return () => listeners.delete(fn);
+        throw error;
+      }
+      listeners.add(fn);
+      return () => {
+        listeners.delete(fn);
+      };
     },
     async putSession(handle, session, ttlMs) {
       await (await redis()).set(`${prefix}session|${handle}`, JSON.stringify(session), 'PX', Math.ceil(ttlMs));

@@ -15,14 +15,16 @@ export interface HeldSession {
 export interface CompanionStore {
   /** Records `key` as used for `ttlMs`; resolves false if it was already used (a replay). */
   useOnce(key: string, ttlMs: number): Promise<boolean>;
+  /** Undoes `useOnce(key)`: the work it guarded could not be done, and may be tried again. */
+  release(key: string): Promise<void>;
   /** Marks `keys` as logged out at `at` (epoch ms), for `ttlMs`. */
   mark(keys: readonly string[], at: number, ttlMs: number): Promise<void>;
   /** The latest time any of `keys` was marked logged out, or null. */
   marked(keys: readonly string[]): Promise<number | null>;
   /** Tells every instance (this one too) that `keys` were logged out. */
   publish(keys: readonly string[]): Promise<void>;
-  /** Calls `fn` with the keys of every logout any instance publishes; returns the unsubscribe function. */
-  subscribe(fn: (keys: readonly string[]) => void): () => void;
+  /** Calls `fn` with the keys of every logout any instance publishes; resolves, once listening, with the unsubscribe function. */
+  subscribe(fn: (keys: readonly string[]) => void): Promise<() => void>;
   /** Remembers the session a browser's handle names, for `ttlMs`. */
   putSession(handle: string, session: HeldSession, ttlMs: number): Promise<void>;
   /** The session a handle names, or null. */
@@ -54,6 +56,9 @@ export function memoryStore(): CompanionStore {
       put(`jti|${key}`, true, ttlMs);
       return true;
     },
+    async release(key) {
+      entries.delete(`jti|${key}`);
+    },
     async mark(keys, at, ttlMs) {
       for (const key of keys) put(`out|${key}`, Math.max(at, (live(`out|${key}`)?.value as number | undefined) ?? at), ttlMs);
     },
@@ -64,9 +69,11 @@ export function memoryStore(): CompanionStore {
     async publish(keys) {
       for (const fn of [...listeners]) fn(keys);
     },
-    subscribe(fn) {
+    async subscribe(fn) {
       listeners.add(fn);
-      return () => listeners.delete(fn);
+      return () => {
+        listeners.delete(fn);
+      };
     },
     async putSession(handle, session, ttlMs) {
       put(`session|${handle}`, session, ttlMs);

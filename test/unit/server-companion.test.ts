@@ -78,9 +78,9 @@ async function authorize(clientId = CLIENTS.nhsLogin): Promise<{ code: string; v
 const post = (path: string, body: URLSearchParams | string, headers: Record<string, string> = {}) =>
   fetch(`${base}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
 
-async function exchange() {
+async function exchange(at?: string) {
   const { code, verifier } = await authorize();
-  const response = await post('/token', new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri(), client_id: CLIENTS.nhsLogin }));
+  const response = await fetch(`${at ?? base}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri(), client_id: CLIENTS.nhsLogin }) });
   const body = (await response.json()) as { id_token: string; access_token: string; refresh_token?: string };
   const cookie = response.headers.getSetCookie().find((c) => c.startsWith('osg_session='));
   return { response, body, cookie, handle: cookie?.split(';')[0] ?? '' };
@@ -230,16 +230,18 @@ describe('sign-out through the companion', () => {
     const { body, handle } = await exchange();
     const events = await stream(handle);
     await events.until('ready');
-    const response = await fetch(`${base}/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: body.id_token }) });
+    const response = await fetch(`${base}/logout`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: handle }, body: JSON.stringify({ id_token: body.id_token }) });
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ provider: 'none' }); // NHS login has no logout API
     expect(await events.until('logout')).toEqual(['ready', 'logout']);
   });
 
-  it('refuses a sign-out that is not JSON (415), and an ID token that fails verification (400)', async () => {
-    expect((await fetch(`${base}/logout`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' })).status).toBe(415);
+  it('refuses a sign-out that is not JSON (415), without the session cookie (401), and with an ID token that fails verification (400)', async () => {
+    const { body, handle } = await exchange();
+    expect((await fetch(`${base}/logout`, { method: 'POST', headers: { 'content-type': 'text/plain', cookie: handle }, body: 'x' })).status).toBe(415);
+    expect((await fetch(`${base}/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: body.id_token }) })).status).toBe(401);
     const forged = `${Buffer.from('{"alg":"RS512"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: idp.issuer, sub: 'alice', iat: 1 })).toString('base64url')}.c2ln`;
-    expect((await fetch(`${base}/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: forged }) })).status).toBe(400);
+    expect((await fetch(`${base}/logout`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: handle }, body: JSON.stringify({ id_token: forged }) })).status).toBe(400);
   });
 });
 
@@ -263,8 +265,8 @@ describe("the provider's logout API (the Signaturgruppen Broker's)", () => {
     await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', () => resolve()));
     const at = `http://127.0.0.1:${(local.address() as AddressInfo).port}`;
     try {
-      const { body } = await exchange();
-      const logout = () => fetch(`${at}/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: body.id_token }) });
+      const { body, handle } = await exchange(at);
+      const logout = () => fetch(`${at}/logout`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: handle }, body: JSON.stringify({ id_token: body.id_token }) });
       const first = await logout();
       expect(first.status).toBe(200);
       expect(await first.json()).toEqual({ provider: 'logged_out' });

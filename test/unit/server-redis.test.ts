@@ -189,6 +189,35 @@ describe('two companion instances sharing one Redis', () => {
   }, 30_000);
 });
 
+describe('a stream on a fresh instance', () => {
+  it('is listening before it says ready: a logout published right after reaches it', async () => {
+    const a = redisStore({ url: `redis://127.0.0.1:${redisPort}` });
+    const b = redisStore({ url: `redis://127.0.0.1:${redisPort}` });
+    const companion = createCompanion({ issuer: 'http://127.0.0.1:9', clientId: 'c', redirectUris: ['http://127.0.0.1/cb'], store: a });
+    const server = createServer((req, res) => companion.handler(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      await b.putSession('h', { sub: 'a', sid: 's', since: Date.now() - 10 }, 60_000);
+      const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/events`, { headers: { cookie: 'osg_session=h' } });
+      const reader = response.body!.getReader();
+      let text = new TextDecoder().decode((await reader.read()).value);
+      expect(text).toContain('ready');
+      // Another instance receives a logout for this session at once.
+      await b.mark(['http://127.0.0.1:9|sid|s'], Date.now(), 60_000);
+      await b.publish(['http://127.0.0.1:9|sid|s']);
+      const more = await Promise.race([reader.read(), new Promise<null>((resolve) => setTimeout(() => resolve(null), 2_000))]);
+      if (more && !more.done) text += new TextDecoder().decode(more.value);
+      expect(text).toContain('event: logout');
+    } finally {
+      await companion.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
 describe('redisStore refuses bad options', () => {
   it.each([
     [{}, /exactly one of "url" and "client"/],
