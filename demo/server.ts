@@ -8,37 +8,60 @@ import { DEMO_BUILD_DIR } from './build.js';
 import { createCompanion, type Companion, type CompanionRequest } from '../src/server/index.js';
 import { CLIENTS, startIdp, type Idp, type IdpOptions } from './idp/index.js';
 
-export interface DemoOptions {
+/** One demo app: the client it signs in with and what it does at a limit. */
+export interface AppOptions {
   /** Port of the app on 127.0.0.1; 0 picks a free one. @default 0 */
   appPort?: number;
-  /** Port of the identity provider on 127.0.0.1; 0 picks a free one. @default 0 */
-  idpPort?: number;
   /**
    * The client the app signs in with. @default 'generic'
-   * 'nhs-login' goes through the server companion (mounted at /auth), which adds
-   * private_key_jwt at the token endpoint.
+   * 'nhs-login' and the Broker clients go through the server companion (mounted at /auth):
+   * it adds private_key_jwt for NHS login, and for the Broker stands where the real Broker
+   * allows no CORS from browsers.
    */
-  client?: 'generic' | 'signaturgruppen-broker' | 'nhs-login';
+  client?: 'generic' | 'nhs-login' | 'signaturgruppen-broker' | 'signaturgruppen-broker-2';
   /** Extra authorize parameters the app sends, e.g. { vtr: '["P9.Cp.Cd"]' }. @default {} */
   authParams?: Record<string, string>;
   /** What the app does at a limit. @default 'reauthenticate' */
   onExpired?: 'reauthenticate' | 'sign-out' | 'none';
-  /** Lifetimes and other provider settings. */
-  idp?: Omit<IdpOptions, 'port' | 'appOrigins'>;
 }
 
-export interface Demo {
+export interface DemoOptions extends AppOptions {
+  /** Port of the identity provider on 127.0.0.1; 0 picks a free one. @default 0 */
+  idpPort?: number;
+  /** Lifetimes and other provider settings. */
+  idp?: Omit<IdpOptions, 'port' | 'appOrigins' | 'clientOrigins'>;
+}
+
+/** One demo app, served on its own origin. */
+export interface DemoApp {
   /** The app's URL, e.g. http://127.0.0.1:3000/ */
   readonly appUrl: string;
-  readonly idp: Idp;
   /** The server companion, mounted at /auth on the app's origin. */
   readonly companion: Companion;
+}
+
+export interface Demo extends DemoApp {
+  readonly idp: Idp;
+  close(): Promise<void>;
+}
+
+/** Several demo apps and one provider: their users share one provider session. */
+export interface Demos {
+  readonly apps: readonly DemoApp[];
+  readonly idp: Idp;
   close(): Promise<void>;
 }
 
 /** Where the demo mounts the server companion. */
 export const COMPANION_PATH = '/auth';
 
+/** The SDK profile each client signs in with, and whether it goes through the companion. */
+const PROFILE: Record<NonNullable<AppOptions['client']>, 'generic' | 'nhs-login' | 'signaturgruppen-broker'> = {
+  generic: 'generic',
+  'nhs-login': 'nhs-login',
+  'signaturgruppen-broker': 'signaturgruppen-broker',
+  'signaturgruppen-broker-2': 'signaturgruppen-broker',
+};
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -58,12 +81,33 @@ function listen(server: Server, port: number): Promise<number> {
 
 /** Starts the demo app and the local identity provider. */
 export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
-  const app = createServer();
-  const port = await listen(app, options.appPort ?? 0);
-  const appOrigin = `http://127.0.0.1:${port}`;
-  // localhost is another site than 127.0.0.1: it lets tests see cross-site cookie behaviour.
-  const idp = await startIdp({ ...options.idp, port: options.idpPort ?? 0, appOrigins: [appOrigin, `http://localhost:${port}`] });
+  const { apps, idp, close } = await startDemos([options], options);
+  return { ...apps[0]!, idp, close };
+}
 
+/** Starts one demo app per entry of `apps`, each on its own origin, beside one identity provider. */
+export async function startDemos(apps: readonly AppOptions[], shared: Pick<DemoOptions, 'idpPort' | 'idp'> = {}): Promise<Demos> {
+  const servers = apps.map(() => createServer());
+  const ports = await Promise.all(servers.map((server, i) => listen(server, apps[i]!.appPort ?? 0)));
+  const origins = ports.map((port) => `http://127.0.0.1:${port}`);
+  // localhost is another site than 127.0.0.1: it lets tests see cross-site cookie behaviour.
+  const clientOrigins = Object.fromEntries(apps.map((app, i) => [app.client ?? CLIENTS.generic, origins[i]!]));
+  const idp = await startIdp({ ...shared.idp, port: shared.idpPort ?? 0, appOrigins: [...origins, ...ports.map((port) => `http://localhost:${port}`)], clientOrigins });
+  const served = apps.map((app, i) => serveApp(servers[i]!, ports[i]!, app, idp));
+  return {
+    apps: served,
+    idp,
+    async close() {
+      await Promise.all(served.map((app) => app.companion.close()));
+      for (const server of servers) server.closeAllConnections();
+      await Promise.all([...servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))), idp.close()]);
+    },
+  };
+}
+
+/** Serves one app on `server`: the built single-page app, its config, and the companion at /auth. */
+function serveApp(app: Server, port: number, options: AppOptions, idp: Idp): DemoApp {
+  const appOrigin = `http://127.0.0.1:${port}`;
   const csp = [
     "default-src 'self'",
     "script-src 'self'",
@@ -77,22 +121,22 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     "form-action 'self'",
     "frame-ancestors 'self'",
   ].join('; ');
-  // The Broker client runs with the generic profile: the SDK's Broker profile routes
-  // discovery, JWKS and token through the server companion, which is not built yet, while
-  // the local provider (unlike the real Broker) allows CORS from the app.
   const client = options.client ?? CLIENTS.generic;
-  const nhs = client === CLIENTS.nhsLogin;
+  const profile = PROFILE[client];
   const companion = createCompanion({
     issuer: idp.issuer,
     clientId: client,
     redirectUris: [`${appOrigin}/callback`, `http://localhost:${port}/callback`],
-    provider: nhs ? 'nhs-login' : 'generic',
-    ...(nhs ? { clientAuth: { method: 'private_key_jwt' as const, privateJwk: idp.nhsLoginClientKey } } : {}),
+    provider: profile,
+    ...(profile === 'nhs-login' ? { clientAuth: { method: 'private_key_jwt' as const, privateJwk: idp.nhsLoginClientKey } } : {}),
+    // The local provider has no logout API (the real Broker's is POST <issuer>/api/v1/session/logout):
+    // sign-out goes to its end-session endpoint, which sends back-channel logout to every client.
+    ...(profile === 'signaturgruppen-broker' ? { logoutApi: null } : {}),
   });
   const config = JSON.stringify({
-    authority: idp.issuer, clientId: client, provider: nhs ? 'nhs-login' : 'generic',
+    authority: idp.issuer, clientId: client, provider: profile,
     onExpired: options.onExpired ?? 'reauthenticate', authParams: options.authParams ?? {},
-    serverPath: nhs ? COMPANION_PATH : null,
+    serverPath: profile === 'generic' ? null : COMPANION_PATH,
   });
 
   app.on('request', (req, res) => {
@@ -117,15 +161,5 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       () => send(404, 'text/plain', 'not found'),
     );
   });
-
-  return {
-    appUrl: `${appOrigin}/`,
-    idp,
-    companion,
-    async close() {
-      await companion.close();
-      app.closeAllConnections();
-      await Promise.all([new Promise<void>((resolve) => app.close(() => resolve())), idp.close()]);
-    },
-  };
+  return { appUrl: `${appOrigin}/`, companion };
 }

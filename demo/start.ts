@@ -1,7 +1,7 @@
 // `npm start`: builds the demo app, starts it with the local identity provider, and
 // prints the URL to open. Ports: APP_PORT (default 3000) and IDP_PORT (default 3001).
 import { buildDemo } from './build.js';
-import { startDemo } from './server.js';
+import { startDemos, type AppOptions } from './server.js';
 import { TEST_USER } from './idp/index.js';
 
 const port = (name: string, fallback: number): number => {
@@ -15,14 +15,20 @@ const client = process.env.DEMO_CLIENT ?? 'generic';
 if (client !== 'generic' && client !== 'signaturgruppen-broker' && client !== 'nhs-login') {
   throw new TypeError(`DEMO_CLIENT must be 'generic', 'signaturgruppen-broker' or 'nhs-login'; got '${client}'`);
 }
-const demo = await startDemo({ appPort: port('APP_PORT', 3000), idpPort: port('IDP_PORT', 3001), client });
+const appPort = port('APP_PORT', 3000);
+// The Broker: two services of one service provider (the second on APP_PORT + 2), sharing one
+// provider session: sign out in one and watch the other's tabs sign out.
+const apps: AppOptions[] = client === 'signaturgruppen-broker'
+  ? [{ appPort, client }, { appPort: appPort === 0 ? 0 : appPort + 2, client: 'signaturgruppen-broker-2' }]
+  : [{ appPort, client }];
+const demo = await startDemos(apps, { idpPort: port('IDP_PORT', 3001) });
 console.log(`
   oidc-session-guard demo
-  app:               ${demo.appUrl}
+  app${apps.length > 1 ? 's' : ''}:${' '.repeat(apps.length > 1 ? 14 : 15)}${demo.apps.map((app) => app.appUrl).join('  ')}
   identity provider: ${demo.idp.issuer}
   sign in as:        ${TEST_USER.username} / ${TEST_USER.password}
 
-  Open ${demo.appUrl} in a browser. Ctrl+C stops both.
+  Open ${demo.apps[0]!.appUrl} in a browser. Ctrl+C stops everything.
 `);
 const stop = () => {
   void demo.close().then(() => process.exit(0));

@@ -23,6 +23,8 @@ export const CLIENTS = Object.freeze({
   generic: 'generic',
   nhsLogin: 'nhs-login',
   broker: 'signaturgruppen-broker',
+  /** A second service of the same Broker service provider: one provider session, single sign-on. */
+  brokerTwo: 'signaturgruppen-broker-2',
 });
 
 export interface IdpOptions {
@@ -49,6 +51,8 @@ export interface IdpOptions {
   ignoresPromptLogin?: boolean;
   /** A login through the form is recorded as having happened this many seconds ago (its `auth_time`). @default 0 */
   loginAgeSec?: number;
+  /** The app origin of each client whose back-channel logout goes to an app other than the first. */
+  clientOrigins?: Readonly<Record<string, string>>;
 }
 
 /** Something that happened at the provider, for tests to count and inspect. */
@@ -145,6 +149,7 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
     refreshTokens = true,
     ignoresPromptLogin = false,
     loginAgeSec = 0,
+    clientOrigins = {},
   } = options;
   /** When each account last logged in through the form, epoch seconds. */
   const loginTimes = new Map<string, number>();
@@ -166,6 +171,7 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
   };
 
   const uris = (path: string): string[] => appOrigins.map((origin) => new URL(path, origin).href);
+  const backchannelUri = (clientId: string) => new URL('/auth/backchannel-logout', clientOrigins[clientId] ?? appOrigins[0]).href;
   const common: Partial<ClientMetadata> = {
     redirect_uris: uris('/callback'),
     post_logout_redirect_uris: uris('/'),
@@ -180,7 +186,7 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
       token_endpoint_auth_method: 'none',
       grant_types: ['authorization_code', 'refresh_token'],
       // The server companion's receiver, mounted at /auth on the app.
-      backchannel_logout_uri: uris('/auth/backchannel-logout')[0],
+      backchannel_logout_uri: backchannelUri(CLIENTS.generic),
       backchannel_logout_session_required: true,
     },
     {
@@ -192,7 +198,7 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
       token_endpoint_auth_signing_alg: 'RS512',
       id_token_signed_response_alg: 'RS512',
       // Back-channel logout through the server companion, mounted at /auth on the app.
-      backchannel_logout_uri: uris('/auth/backchannel-logout')[0],
+      backchannel_logout_uri: backchannelUri(CLIENTS.nhsLogin),
       backchannel_logout_session_required: true,
       jwks: { keys: [nhsPublicJwk] },
       grant_types: ['authorization_code', 'refresh_token'],
@@ -204,7 +210,17 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
       token_endpoint_auth_method: 'none',
       grant_types: ['authorization_code', 'refresh_token'],
       // The server companion's receiver, mounted at /auth on the app.
-      backchannel_logout_uri: uris('/auth/backchannel-logout')[0],
+      backchannel_logout_uri: backchannelUri(CLIENTS.broker),
+      backchannel_logout_session_required: true,
+    },
+    {
+      ...common,
+      client_id: CLIENTS.brokerTwo,
+      client_name: 'Signaturgruppen Broker service provider, second service',
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      // The server companion's receiver, mounted at /auth on the app.
+      backchannel_logout_uri: backchannelUri(CLIENTS.brokerTwo),
       backchannel_logout_session_required: true,
     },
   ];
@@ -293,7 +309,7 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
         async claims() {
           const clientId = ctx.oidc.client?.clientId;
           const claims: Record<string, unknown> = { sub, name: TEST_USER.name, email: TEST_USER.email };
-          if (clientId === CLIENTS.broker) {
+          if (clientId === CLIENTS.broker || clientId === CLIENTS.brokerTwo) {
             const authTime = source?.authTime ?? epoch();
             // The Broker's documented example carries session_expiry as a STRING.
             claims.session_expiry = String(authTime + sessionExpirySec);
@@ -314,7 +330,7 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
   provider.use(async (ctx, next) => {
     // The Broker: end session requires a valid id_token_hint.
     if (ctx.path === '/session/end' && ctx.method === 'GET'
-      && ctx.query.client_id === CLIENTS.broker && !ctx.query.id_token_hint) {
+      && (ctx.query.client_id === CLIENTS.broker || ctx.query.client_id === CLIENTS.brokerTwo) && !ctx.query.id_token_hint) {
       ctx.status = 400;
       ctx.type = 'html';
       ctx.body = page('Error', '<h1>id_token_hint is required</h1>');

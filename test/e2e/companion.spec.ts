@@ -4,8 +4,8 @@
 import type { Page } from '@playwright/test';
 import { importJWK, SignJWT } from 'jose';
 import { CLIENTS } from '../../demo/idp/index.js';
-import { COMPANION_PATH, startDemo, type Demo, type DemoOptions } from '../../demo/server.js';
-import { expect, openApp, signIn, test } from './fixtures.js';
+import { COMPANION_PATH, startDemo, startDemos, type Demo, type DemoOptions } from '../../demo/server.js';
+import { expect, openApp, signIn, test, TEST_USER } from './fixtures.js';
 
 const outcome = (page: Page, fn: string) => page.evaluate(`(${fn})(window.demoSession).then(() => 'resolved', (e) => e.code)`) as Promise<string>;
 
@@ -88,4 +88,38 @@ test('a tab whose event stream was down while the logout happened signs out when
     await expect(page.getByTestId('status')).toHaveText('signed-out');
     await expect(page.getByTestId('reason')).toHaveText('(remote_logout)');
   });
+});
+
+test("two Broker services in one provider session: signing out in one makes the provider send back-channel logout, and the other service's tabs sign out within 2 s", async ({ context }) => {
+  const demos = await startDemos([{ client: 'signaturgruppen-broker' }, { client: 'signaturgruppen-broker-2' }]);
+  try {
+    const [one, two] = demos.apps as [typeof demos.apps[0], typeof demos.apps[0]];
+    // Service one: the user signs in with a password.
+    const first = await context.newPage();
+    await first.goto(one.appUrl);
+    await first.getByTestId('sign-in').click();
+    await first.getByLabel('Username').fill(TEST_USER.username);
+    await first.getByLabel('Password').fill(TEST_USER.password);
+    await first.getByRole('button', { name: 'Sign in' }).click();
+    await expect(first.getByTestId('status')).toHaveText('active');
+    // Service two: single sign-on in the same provider session (no password), in two tabs.
+    const second = await context.newPage();
+    await second.goto(two.appUrl);
+    await second.getByTestId('sign-in').click();
+    await expect(second.getByTestId('status')).toHaveText('active');
+    const third = await context.newPage();
+    await third.goto(two.appUrl);
+    await expect(third.getByTestId('status')).toHaveText('active');
+    // Sign out in service one: through its companion, then the provider's end-session.
+    await first.getByTestId('sign-out').click();
+    await expect.poll(() => demos.idp.events.filter((e) => e.type === 'backchannel.success').map((e) => e.clientId).sort())
+      .toEqual([CLIENTS.broker, CLIENTS.brokerTwo]);
+    for (const page of [second, third]) {
+      await expect(page.getByTestId('status')).toHaveText('signed-out', { timeout: 2_000 });
+      await expect(page.getByTestId('reason')).toHaveText('(remote_logout)');
+    }
+    expect(demos.idp.events.filter((e) => e.type === 'backchannel.error')).toEqual([]);
+  } finally {
+    await demos.close();
+  }
 });
