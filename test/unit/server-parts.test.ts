@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 describe('the client assertion (private_key_jwt, RFC 7523 §3)', () => {
-  it('has iss = sub = the client id, aud = the token endpoint, a fresh jti, iat now and exp a minute later, signed RS512 with the key\'s kid', async () => {
+  it("has iss = sub = the client id, aud = the token endpoint, a fresh jti, iat now and exp a minute later, signed RS512 with the key's kid", async () => {
     const { privateKey, publicKey } = await generateKeyPair('RS512', { extractable: true });
     const jwk = { ...(await exportJWK(privateKey)), kid: 'client-key' };
     const now = Date.UTC(2026, 10, 29, 12, 0, 0);
