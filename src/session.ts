@@ -501,16 +501,14 @@ class SessionImpl implements Session {
     tracking.remote = () => undefined;
     import('./remote.js').then((lib) => {
       if (tracking.abort.signal.aborted) return;
+      // Throws without EventSource: then said once, and not tried again in this run.
       tracking.remote = lib.listenForLogout(`${url}/events`, this.#settings.clock, () => {
         // Heard here: every other tab hears it from this one.
         const run = this.#run;
         if (run && this.#holds(tracking.sessionId)) run.channel.post({ type: 'signed-out', sessionId: tracking.sessionId, reason: 'remote_logout' });
         this.#endSignedOut((this.#state as Partial<WithLive>).live ?? null, 'remote_logout');
       });
-    }, (error: unknown) => {
-      tracking.remote = null;
-      this.#emitError(error, 'NETWORK', 'logout events');
-    });
+    }).catch((error: unknown) => this.#emitError(error, 'NETWORK', 'logout events'));
   }
 
   /** Looks now: through the watchdog while tracking (it also takes pending input and reschedules). */

@@ -166,8 +166,13 @@ export async function signOut(ctx: FlowContext, idTokenHint: string | null): Pro
   if (serverUrl && idTokenHint) {
     // The companion ends the session for every tab and instance it serves, and calls the
     // provider's logout API where there is one (the Broker's): then no redirect to it is needed.
-    const ended = await within(fetch(`${serverUrl}/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: idTokenHint }) }), REQUEST_TIMEOUT_MS, clock, () => new Error('timeout'))
-      .then(async (answer) => answer.ok && ((await answer.json()) as { provider?: unknown }).provider === 'logged_out', () => false);
+    // The whole answer within the limit (a body that never comes is cut off too); anything
+    // but a clear "logged out at the provider" goes on to end-session.
+    const ask = async () => {
+      const answer = await fetch(`${serverUrl}/logout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id_token: idTokenHint }) });
+      return answer.ok && ((await answer.json()) as { provider?: unknown } | null)?.provider === 'logged_out';
+    };
+    const ended = await within(ask(), REQUEST_TIMEOUT_MS, clock, () => new Error('timeout')).catch(() => false);
     if (ended) return globalThis.location.assign(postLogoutRedirectUri);
   }
   if (ctx.endSession && (idTokenHint || !ctx.profile.endSessionRequiresIdTokenHint)) await ctx.port.signoutRedirect(idTokenHint);
