@@ -4,19 +4,10 @@
 import type { Page } from '@playwright/test';
 import { importJWK, SignJWT } from 'jose';
 import { CLIENTS } from '../../demo/idp/index.js';
-import { COMPANION_PATH, startDemo, startDemos, type Demo, type DemoOptions } from '../../demo/server.js';
-import { expect, openApp, signIn, test, TEST_USER } from './fixtures.js';
+import { COMPANION_PATH, startDemos } from '../../demo/server.js';
+import { expect, openApp, signIn, submitLogin, test, withDemo } from './fixtures.js';
 
 const outcome = (page: Page, fn: string) => page.evaluate(`(${fn})(window.demoSession).then(() => 'resolved', (e) => e.code)`) as Promise<string>;
-
-async function withDemo(options: DemoOptions, run: (demo: Demo) => Promise<void>): Promise<void> {
-  const demo = await startDemo(options);
-  try {
-    await run(demo);
-  } finally {
-    await demo.close();
-  }
-}
 
 test("the NHS login client signs in and renews through the server companion, which adds private_key_jwt; the browser never calls the provider's token endpoint", async ({ page }) => {
   await withDemo({ client: 'nhs-login' }, async (demo) => {
@@ -97,10 +88,7 @@ test("two Broker services in one provider session: signing out in one makes the 
     // Service one: the user signs in with a password.
     const first = await context.newPage();
     await first.goto(one.appUrl);
-    await first.getByTestId('sign-in').click();
-    await first.getByLabel('Username').fill(TEST_USER.username);
-    await first.getByLabel('Password').fill(TEST_USER.password);
-    await first.getByRole('button', { name: 'Sign in' }).click();
+    await submitLogin(first);
     await expect(first.getByTestId('status')).toHaveText('active');
     // Service two: single sign-on in the same provider session (no password), in two tabs.
     const second = await context.newPage();

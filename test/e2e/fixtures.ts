@@ -1,6 +1,6 @@
 import { test as base, expect, type Page } from '@playwright/test';
 import { TEST_USER } from '../../demo/idp/index.js';
-import { startDemo, type Demo } from '../../demo/server.js';
+import { startDemo, type Demo, type DemoOptions } from '../../demo/server.js';
 
 export { expect, TEST_USER };
 
@@ -35,13 +35,30 @@ export async function openApp(page: Page, demo: Demo, path = '/'): Promise<void>
   await expect(page.locator('body[data-ready="true"]')).toBeAttached();
 }
 
-/** Signs in through the local provider's login form and waits for the app to be active. */
-export async function signIn(page: Page, demo: Demo): Promise<void> {
-  await openApp(page, demo);
+/** Clicks the app's sign-in button and fills in the local provider's login form as the test user. */
+export async function submitLogin(page: Page): Promise<void> {
   await page.getByTestId('sign-in').click();
-  await page.waitForURL((url) => url.href.startsWith(demo.idp.issuer));
   await page.getByLabel('Username').fill(TEST_USER.username);
   await page.getByLabel('Password').fill(TEST_USER.password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Signs in through the local provider's login form and waits for the app to be active. */
+export async function signIn(page: Page, demo: Demo): Promise<void> {
+  await openApp(page, demo);
+  await submitLogin(page);
   await expect(page.getByTestId('status')).toHaveText('active');
 }
+
+/** A demo of its own for one test (other options than the shared fixture's), stopped after it. */
+export async function withDemo(options: DemoOptions, run: (demo: Demo) => Promise<void>): Promise<void> {
+  const demo = await startDemo(options);
+  try {
+    await run(demo);
+  } finally {
+    await demo.close();
+  }
+}
+
+/** Day-long access tokens, as in the shared fixture: no automatic renewal while hours pass on the fake clock. */
+export const dayLongTokens = (options: DemoOptions): DemoOptions => ({ ...options, idp: { accessTokenTtlSec: 86_400, ...options.idp } });

@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
-import { startDemo, type Demo, type DemoOptions } from '../../demo/server.js';
-import { expect, openApp, signIn, test, TEST_USER } from './fixtures.js';
+import type { Demo } from '../../demo/server.js';
+import { expect, openApp, signIn, submitLogin, test, TEST_USER, withDemo } from './fixtures.js';
 
 interface Snapshot { status: string; authTime: number; idleExpiresAt: number; absoluteExpiresAt: number; expiresAt: number; lastActivityAt: number }
 type DemoSession = {
@@ -13,15 +13,6 @@ const call = <T>(page: Page, fn: (s: DemoSession) => Promise<T> | T) =>
   page.evaluate(`(${fn.toString()})(window.demoSession)`) as Promise<T>;
 const outcome = (page: Page, fn: (s: DemoSession) => Promise<unknown>) =>
   page.evaluate(`(${fn.toString()})(window.demoSession).then(() => 'resolved', (e) => e.code)`) as Promise<string>;
-
-async function withDemo(options: DemoOptions, run: (demo: Demo) => Promise<void>): Promise<void> {
-  const demo = await startDemo(options);
-  try {
-    await run(demo);
-  } finally {
-    await demo.close();
-  }
-}
 
 const tokenRequests = (demo: Demo, mark: number, grant: string) =>
   demo.idp.events.slice(mark).filter((e) => e.type === 'token' && e.params.grant_type === grant);
@@ -68,10 +59,7 @@ test('with the provider cookie unavailable to the iframe, renewal falls back to 
     const app = demo.appUrl.replace('127.0.0.1', 'localhost');
     await page.goto(app);
     await expect(page.locator('body[data-ready="true"]')).toBeAttached();
-    await page.getByTestId('sign-in').click();
-    await page.getByLabel('Username').fill(TEST_USER.username);
-    await page.getByLabel('Password').fill(TEST_USER.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await submitLogin(page);
     await expect(page.getByTestId('status')).toHaveText('active');
     const before = await call(page, (s) => s.getSnapshot());
 

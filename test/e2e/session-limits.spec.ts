@@ -1,20 +1,8 @@
 import type { Page } from '@playwright/test';
-import { startDemo, type Demo, type DemoOptions } from '../../demo/server.js';
-import { expect, signIn, test } from './fixtures.js';
+import { dayLongTokens, expect, signIn, test, withDemo } from './fixtures.js';
 
 // Time is Playwright's fake clock: fastForward jumps and fires due timers once;
 // setSystemTime moves the clock without firing any timer (the machine slept).
-
-/** A demo of its own for one test, stopped after it. */
-async function withDemo(options: DemoOptions, run: (demo: Demo) => Promise<void>): Promise<void> {
-  // Day-long access tokens, as in the shared fixture: no automatic renewal while hours pass.
-  const demo = await startDemo({ ...options, idp: { accessTokenTtlSec: 86_400, ...options.idp } });
-  try {
-    await run(demo);
-  } finally {
-    await demo.close();
-  }
-}
 
 const eventTypes = (page: Page) => page.getByTestId('events').locator('li').evaluateAll((items) => items.map((li) => (li as HTMLElement).dataset.type));
 
@@ -66,7 +54,7 @@ test('"Stay signed in" ends the warning and restarts the idle limit', async ({ p
 
 test('active every 5 minutes: still signed in at 11 h 59 min, expired at 12 h (absolute)', async ({ page }) => {
   test.setTimeout(90_000);
-  await withDemo({ onExpired: 'none' }, async (demo) => {
+  await withDemo(dayLongTokens({ onExpired: 'none' }), async (demo) => {
     await page.clock.install();
     await signIn(page, demo);
     const authTime = Number(await page.getByTestId('auth-time').getAttribute('data-epoch-ms'));
@@ -79,7 +67,7 @@ test('active every 5 minutes: still signed in at 11 h 59 min, expired at 12 h (a
 
 test('Broker client with session_expiry 4 h after authentication: expired at 4 h', async ({ page }) => {
   test.setTimeout(60_000);
-  await withDemo({ client: 'signaturgruppen-broker', onExpired: 'none' }, async (demo) => {
+  await withDemo(dayLongTokens({ client: 'signaturgruppen-broker', onExpired: 'none' }), async (demo) => {
     await page.clock.install();
     await signIn(page, demo);
     const claims = JSON.parse(await page.getByTestId('claims').innerText()) as Record<string, unknown>;
@@ -92,7 +80,7 @@ test('Broker client with session_expiry 4 h after authentication: expired at 4 h
 });
 
 test('hidden page, clock jumps 45 min, page visible: expired at once and no warning shown', async ({ page }) => {
-  await withDemo({ onExpired: 'none' }, async (demo) => {
+  await withDemo(dayLongTokens({ onExpired: 'none' }), async (demo) => {
     await page.clock.install();
     await signIn(page, demo);
     // Headless Chromium keeps pages visible; the test sets visibilityState and fires

@@ -1,4 +1,4 @@
-import { expect, openApp, signIn, test, TEST_USER } from './fixtures.js';
+import { expect, openApp, signIn, submitLogin, test, TEST_USER } from './fixtures.js';
 
 test('signs in through the local provider and lands active with the verified sub and authTime', async ({ page, demo }) => {
   const before = Date.now();
@@ -65,10 +65,7 @@ test('an ID token tampered with in transit leaves the user signed out with ID_TO
   });
 
   await openApp(page, demo);
-  await page.getByTestId('sign-in').click();
-  await page.getByLabel('Username').fill(TEST_USER.username);
-  await page.getByLabel('Password').fill(TEST_USER.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await submitLogin(page);
 
   await expect(page.getByTestId('error')).toHaveAttribute('data-code', 'ID_TOKEN_INVALID');
   await expect(page.getByTestId('status')).toHaveText('signed-out');

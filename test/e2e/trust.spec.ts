@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { BrowserContext, Page } from '@playwright/test';
 import { decodeJwt, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { CLIENTS } from '../../demo/idp/index.js';
-import { startDemo, type Demo, type DemoOptions } from '../../demo/server.js';
-import { expect, openApp, signIn, test, TEST_USER } from './fixtures.js';
+import type { Demo } from '../../demo/server.js';
+import { dayLongTokens, expect, openApp, signIn, submitLogin, test, TEST_USER, withDemo } from './fixtures.js';
 
 type DemoSession = { renew(): Promise<void>; getAccessToken(): Promise<string>; getSnapshot(): Record<string, unknown>; signIn(o?: object): Promise<void> };
 const call = <T>(page: Page, fn: (s: DemoSession) => Promise<T> | T) => page.evaluate(`(${fn.toString()})(window.demoSession)`) as Promise<T>;
@@ -16,15 +16,6 @@ const outcome = (page: Page, fn: (s: DemoSession) => Promise<unknown>) =>
   page.evaluate(`(${fn.toString()})(window.demoSession).then(() => 'resolved', (e) => e.code)`) as Promise<string>;
 const HOUR = 3_600_000;
 const now = () => Math.floor(Date.now() / 1000);
-
-async function withDemo(options: DemoOptions, run: (demo: Demo) => Promise<void>): Promise<void> {
-  const demo = await startDemo({ ...options, idp: { accessTokenTtlSec: 86_400, ...options.idp } });
-  try {
-    await run(demo);
-  } finally {
-    await demo.close();
-  }
-}
 
 /** The SDK's record in IndexedDB, read or written as a script on the page would. */
 function record(page: Page, demo: Demo, value?: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -107,10 +98,7 @@ test("a new tab takes no token offer for another user from a script on the page;
 test('an ID token re-signed with auth_time a day after its iat is refused', async ({ page, demo }) => {
   await resignTokenResponses(page, demo, (claims) => ({ ...claims, auth_time: Number(claims.iat) + 86_400 }));
   await openApp(page, demo);
-  await page.getByTestId('sign-in').click();
-  await page.getByLabel('Username').fill(TEST_USER.username);
-  await page.getByLabel('Password').fill(TEST_USER.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await submitLogin(page);
   await expect(page.getByTestId('error')).toHaveAttribute('data-code', 'ID_TOKEN_INVALID');
   await expect(page.getByTestId('status')).toHaveText('signed-out');
 });
@@ -157,7 +145,7 @@ test('the clock set back an hour, the tab closed, 31 minutes, a new tab: not act
 });
 
 test('a provider that ignores prompt=login after the idle limit: its single sign-on answer is refused, the user is sent once more, then left signed out', async ({ page }) => {
-  await withDemo({ idp: { ignoresPromptLogin: true, loginAgeSec: 3600 } }, async (demo) => {
+  await withDemo(dayLongTokens({ idp: { ignoresPromptLogin: true, loginAgeSec: 3600 } }), async (demo) => {
     await page.clock.install();
     await signIn(page, demo);
     const mark = demo.idp.events.length;
@@ -209,10 +197,7 @@ test("a refused callback leaves no token anywhere: storage, IndexedDB, and the p
     await route.fulfill({ response, json: { ...json, id_token: await idToken(demo, { ...claims, auth_time: Number(claims.iat) + 86_400 }) } });
   });
   await openApp(page, demo);
-  await page.getByTestId('sign-in').click();
-  await page.getByLabel('Username').fill(TEST_USER.username);
-  await page.getByLabel('Password').fill(TEST_USER.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await submitLogin(page);
   await expect(page.getByTestId('error')).toHaveAttribute('data-code', 'ID_TOKEN_INVALID');
   expect(issued.length).toBeGreaterThanOrEqual(2);
   const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
