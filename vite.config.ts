@@ -26,8 +26,8 @@ export default defineConfig(({ mode }) => mode === 'iife'
         sourcemap: true,
         minify: false,
         lib: {
-          // The browser SDK, and the Node companion (oidc-session-guard/server).
-          entry: { index: 'src/index.ts', 'server/index': 'src/server/index.ts' },
+          // The browser SDK, the Node companion (oidc-session-guard/server), the React hook.
+          entry: { index: 'src/index.ts', 'server/index': 'src/server/index.ts', 'react/index': 'src/react/index.ts' },
           formats: ['es'],
           fileName: (_format, name) => `${name}.js`,
         },
@@ -35,7 +35,7 @@ export default defineConfig(({ mode }) => mode === 'iife'
           // One file per source module: an app's bundler then sees the real module graph and
           // keeps what is lazy lazy (a merged chunk would drag lazy-only code into the eager part).
           output: { preserveModules: true, preserveModulesRoot: 'src' },
-          external: [/^ioredis(\/|$)/, /^oidc-client-ts(\/|$)/, /^jose(\/|$)/, /^idb-keyval(\/|$)/, /^broadcast-channel(\/|$)/, /^node:/],
+          external: [/^react(\/|$)/, /^ioredis(\/|$)/, /^oidc-client-ts(\/|$)/, /^jose(\/|$)/, /^idb-keyval(\/|$)/, /^broadcast-channel(\/|$)/, /^node:/],
         },
       },
     });
