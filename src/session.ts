@@ -7,7 +7,7 @@ import { SessionError } from './errors.js';
 import { eventsOf, isLive, LOADING, reduce, sameSnapshot, snapshotOf, type Action, type Live, type SessionEvents, type SessionSnapshot, type State, type TokenSet, type WithLive } from './machine.js';
 import type { ProviderMetadata } from './metadata.js';
 import { resolveOptions, type SessionOptions, type Settings } from './options.js';
-import { decide, renewDueAt } from './policy.js';
+import { renewDueAt } from './policy.js';
 import type * as Protocol from './protocol/index.js';
 import type { ProviderProfile } from './profiles.js';
 import type { OidcPort } from './protocol/types.js';

@@ -33,15 +33,6 @@ class HttpError extends Error {
   }
 }
 
-const ROUTES: Record<string, string> = {
-  '/.well-known/openid-configuration': 'GET',
-  '/jwks': 'GET',
-  '/token': 'POST',
-  '/backchannel-logout': 'POST',
-  '/events': 'GET',
-  '/logout': 'POST',
-};
-
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, cookies: string[] = []): void {
   if (res.headersSent) return void res.end();
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers, ...(cookies.length ? { 'set-cookie': cookies } : {}) });
@@ -96,6 +87,10 @@ function cookieOf(req: IncomingMessage, name: string): string | null {
 export function sessionKeys(issuer: string, session: Omit<HeldSession, 'since'>): string[] {
   return [...(session.sid ? [`${issuer}|sid|${session.sid}`] : []), `${issuer}|sub|${session.sub}`];
 }
+
+/** The key a logout marks: a `sid` ends that session; only a `sub` (no `sid`) ends every session of the user. */
+const logoutKeys = (issuer: string, { sub, sid }: { sub: string | null; sid: string | null }): string[] =>
+  [sid ? `${issuer}|sid|${sid}` : `${issuer}|sub|${sub!}`];
 
 /**
  * Creates the companion. Validates the options and starts nothing until a request comes.
@@ -219,8 +214,7 @@ export function createCompanion(options: CompanionOptions): Companion {
     // A replayed jti is refused (across instances, with a shared store); kept past its exp.
     const first = await store(() => settings.store.useOnce(`${claims.iss}|${claims.jti}`, Math.max(60_000, claims.expiresAt - Date.now() + 120_000)));
     if (!first) throw new HttpError(400, 'invalid_request', 'the logout token was already used (its jti)');
-    // A sid ends that session; only a sub (no sid) ends every session of the user.
-    const keys = claims.sid ? [`${claims.iss}|sid|${claims.sid}`] : [`${claims.iss}|sub|${claims.sub!}`];
+    const keys = logoutKeys(claims.iss, claims);
     try {
       await settings.store.mark(keys, Date.now(), settings.retentionMs);
       await settings.store.publish(keys);
@@ -300,7 +294,7 @@ export function createCompanion(options: CompanionOptions): Companion {
     const session = await sessionOfIdToken(idToken);
     if (session.sub !== held.sub || (held.sid !== null && session.sid !== null && session.sid !== held.sid)) throw new HttpError(400, 'invalid_request', 'the ID token is not of the session this browser holds');
     // Ended here first, for every tab and instance: this holds even if the provider is away.
-    const keys = held.sid ? [`${settings.issuer}|sid|${held.sid}`] : [`${settings.issuer}|sub|${held.sub}`];
+    const keys = logoutKeys(settings.issuer, held);
     await store(() => settings.store.mark(keys, Date.now(), settings.retentionMs));
     await store(() => settings.store.publish(keys));
     const api = settings.logoutApi;
@@ -332,13 +326,14 @@ export function createCompanion(options: CompanionOptions): Companion {
     send(res, 200, jwks, { 'cache-control': 'public, max-age=300' });
   }
 
-  const handlers: Record<string, (req: CompanionRequest, res: ServerResponse) => Promise<void>> = {
-    '/.well-known/openid-configuration': metadataRoute,
-    '/jwks': jwksRoute,
-    '/token': token,
-    '/backchannel-logout': backchannelLogout,
-    '/events': events,
-    '/logout': logout,
+  /** Each route: its method and what serves it. */
+  const routes: Record<string, readonly [method: 'GET' | 'POST', serve: (req: CompanionRequest, res: ServerResponse) => Promise<void>]> = {
+    '/.well-known/openid-configuration': ['GET', metadataRoute],
+    '/jwks': ['GET', jwksRoute],
+    '/token': ['POST', token],
+    '/backchannel-logout': ['POST', backchannelLogout],
+    '/events': ['GET', events],
+    '/logout': ['POST', logout],
   };
 
   return {
@@ -350,13 +345,14 @@ export function createCompanion(options: CompanionOptions): Companion {
         // Mounted in plain node:http under publicUrl's path: only what is under it is ours.
         path = path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : '';
       }
-      const method = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
-      if (!method) {
+      const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+      if (!route) {
         if (next) return next();
         return send(res, 404, { error: 'not_found', error_description: `no route ${path}` });
       }
+      const [method, serve] = route;
       if (req.method !== method) return send(res, 405, { error: 'method_not_allowed', error_description: `${path} takes ${method}` }, { allow: method });
-      handlers[path]!(req, res).catch((error: unknown) => {
+      serve(req, res).catch((error: unknown) => {
         const known = error instanceof HttpError ? error : new HttpError(500, 'server_error', 'the companion failed');
         if (!(error instanceof HttpError)) console.error('[oidc-session-guard/server]', (error as Error).message);
         send(res, known.status, { error: known.code, error_description: known.message }, known.headers);
