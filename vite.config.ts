@@ -26,8 +26,8 @@ export default defineConfig(({ mode }) => mode === 'iife'
         sourcemap: true,
         minify: false,
         lib: {
-          // The browser SDK, the Node companion (oidc-session-guard/server), the React hook.
-          entry: { index: 'src/index.ts', 'server/index': 'src/server/index.ts', 'react/index': 'src/react/index.ts' },
+          // The browser SDK, the Node companion (oidc-session-guard/server), the React hook, the timeout dialog.
+          entry: { index: 'src/index.ts', 'server/index': 'src/server/index.ts', 'react/index': 'src/react/index.ts', 'ui/index': 'src/ui/index.ts' },
           formats: ['es'],
           fileName: (_format, name) => `${name}.js`,
         },

@@ -8,7 +8,10 @@ export default defineConfig({
   root: here('./app'),
   logLevel: 'warn',
   resolve: {
-    alias: { 'oidc-session-guard': here('../src/index.ts') },
+    alias: [
+      { find: 'oidc-session-guard/ui', replacement: here('../src/ui/index.ts') },
+      { find: /^oidc-session-guard$/, replacement: here('../src/index.ts') },
+    ],
   },
   build: {
     outDir: here('./.build'),

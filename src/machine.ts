@@ -30,6 +30,8 @@ export interface Live {
   readonly lastActivityAt: number;
   /** When the tokens were last renewed, or 0. */
   readonly renewedAt: number;
+  /** Set on a sign-in back from the reauthentication a limit led to: that limit. */
+  readonly after?: LimitReason | null;
 }
 
 /** Where the session stands. */
@@ -184,7 +186,11 @@ export function sameSnapshot(a: SessionSnapshot, b: SessionSnapshot): boolean {
 
 /** The events of a session and their payloads. */
 export interface SessionEvents {
-  'signed-in': { readonly claims: Claims };
+  /**
+   * `after`: when this sign-in is the reauthentication a limit led to in this tab, that
+   * limit ('idle', 'absolute', 'session_expiry'), so the app can say why; else null.
+   */
+  'signed-in': { readonly claims: Claims; readonly after: LimitReason | null };
   activity: { readonly at: number };
   warning: { readonly expiresAt: number; readonly reason: LimitReason; readonly msLeft: number };
   expired: { readonly reason: LimitReason | 'error' };
@@ -206,7 +212,7 @@ export function eventsOf(prev: State, next: State, now: number): SessionEvent[] 
   const before = hasLive(prev) ? prev : null;
   if (hasLive(next)) {
     const same = before !== null && before.live.sessionId === next.live.sessionId;
-    if (!same) events.push(['signed-in', { claims: next.live.claims }]);
+    if (!same) events.push(['signed-in', { claims: next.live.claims, after: next.live.after ?? null }]);
     if (same && next.live.lastActivityAt > before.live.lastActivityAt) events.push(['activity', { at: next.live.lastActivityAt }]);
     if (same && isLive(next) && next.live.tokens !== before.live.tokens) events.push(['renewed', { accessTokenExpiresAt: next.live.tokens.accessTokenExpiresAt }]);
     const was = same ? before.status : null;

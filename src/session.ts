@@ -556,7 +556,7 @@ class SessionImpl implements Session {
   async signIn(options: SignInOptions = {}): Promise<void> {
     const reauthRequired = await this.#mustReauthenticate();
     const { lib, ctx } = await this.#flows();
-    await lib.signIn(ctx, options, reauthRequired);
+    await lib.signIn(ctx, options, reauthRequired, false, this.#state);
   }
 
   /**

@@ -1,4 +1,5 @@
-import { createSession, SessionError, type Session, type SessionSnapshot } from 'oidc-session-guard';
+import { createSession, SessionError, type Session, type SessionOptions, type SessionSnapshot } from 'oidc-session-guard';
+import { defineTimeoutDialog } from 'oidc-session-guard/ui';
 
 interface DemoConfig {
   authority: string;
@@ -10,6 +11,16 @@ interface DemoConfig {
   serverPath: string | null;
 }
 
+/** What the "Try it" controls chose: kept in localStorage (no tokens: those stay in memory). */
+interface DemoSettings {
+  short?: boolean;
+  onExpired?: '' | DemoConfig['onExpired'];
+  lang?: string;
+}
+
+const SETTINGS_KEY = 'oidc-session-guard-demo';
+/** Short enough to watch the whole cycle: idle 1 minute (warned 20 s before), 5 minutes in all. */
+const SHORT_POLICY = { idleTimeoutMs: 60_000, warningBeforeMs: 20_000, absoluteTimeoutMs: 5 * 60_000 };
 const EVENT_TYPES = ['signed-in', 'activity', 'warning', 'expired', 'signed-out', 'renewed', 'error'] as const;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -17,28 +28,85 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   if (!el) throw new Error(`missing element ${id}`);
   return el;
 };
-const time = (ms: number | null): string => (ms === null ? '—' : new Date(ms).toISOString());
 
-function render(snapshot: SessionSnapshot): void {
-  $('status').textContent = snapshot.status;
-  $('reason').textContent = snapshot.reason ? `(${snapshot.reason})` : '';
-  const signedIn = snapshot.status === 'active' || snapshot.status === 'warning';
-  $('sign-in').hidden = signedIn || snapshot.status === 'loading';
+function readSettings(): DemoSettings {
+  try {
+    const value = JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}') as unknown;
+    return typeof value === 'object' && value !== null ? (value as DemoSettings) : {};
+  } catch {
+    return {};
+  }
+}
+const saveSettings = (settings: DemoSettings) => localStorage.setItem(SETTINGS_KEY, JSON.stringify(settings));
+
+// ---- times and reasons as people read them ----
+
+const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+const clock = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
+/** "14:05:09 (in 29 minutes)": local time, and how far from now. */
+function when(ms: number | null): string {
+  if (ms === null) return '—';
+  const seconds = Math.round((ms - Date.now()) / 1000);
+  const abs = Math.abs(seconds);
+  const ago = abs < 60 ? relative.format(seconds, 'second') : abs < 3600 ? relative.format(Math.round(seconds / 60), 'minute') : relative.format(Math.round(seconds / 3600), 'hour');
+  return `${clock.format(ms)} (${ago})`;
+}
+
+/** "30 minutes", "12 hours", "20 seconds". */
+function duration(ms: number): string {
+  const [value, unit] = ms % 3_600_000 === 0 ? [ms / 3_600_000, 'hour'] : ms % 60_000 === 0 ? [ms / 60_000, 'minute'] : [Math.round(ms / 1000), 'second'];
+  return new Intl.NumberFormat('en', { style: 'unit', unit, unitDisplay: 'long' }).format(value);
+}
+
+function reasonInWords(reason: string | null, policy: { idleTimeoutMs: number; absoluteTimeoutMs: number }): string {
+  switch (reason) {
+    case 'idle': return `you did nothing here for ${duration(policy.idleTimeoutMs)}`;
+    case 'absolute': return `${duration(policy.absoluteTimeoutMs)} have passed since you signed in, the most a session may last`;
+    case 'session_expiry': return 'the identity provider’s end for this session (session_expiry) was reached';
+    case 'remote_logout': return 'you signed out somewhere else: the identity provider told this service (back-channel logout)';
+    case 'signed_out': return 'you signed out';
+    case 'error': return 'the session could not be trusted or kept (see the error above)';
+    default: return '';
+  }
+}
+
+function nameOf(claims: SessionSnapshot['claims']): string {
+  const name = claims?.name ?? claims?.email ?? claims?.sub;
+  return typeof name === 'string' ? name : 'someone';
+}
+
+// ---- the page ----
+
+function render(snapshot: SessionSnapshot, policy: { idleTimeoutMs: number; absoluteTimeoutMs: number }): void {
+  const { status, reason } = snapshot;
+  const signedIn = status === 'active' || status === 'warning';
+  const why = reasonInWords(reason, policy);
+  $('session-heading').textContent = status === 'signed-out' && reason ? 'You have been signed out' : 'Your session';
+  $('summary').textContent = {
+    loading: 'Checking your session…',
+    active: `You are signed in as ${nameOf(snapshot.claims)}.`,
+    warning: `You are signed in as ${nameOf(snapshot.claims)}, but you will be signed out ${when(snapshot.expiresAt)}: ${why}.`,
+    expired: `Your session has ended because ${why}.`,
+    'signed-out': reason ? `You have been signed out because ${why}. Sign in to carry on.` : 'You are not signed in.',
+  }[status];
+  $('sign-in').hidden = signedIn || status === 'loading';
   $('sign-out').hidden = !signedIn;
   $('renew').hidden = !signedIn;
-  $('details').hidden = !snapshot.claims;
+  $('times').hidden = !signedIn;
+  $('signed-in-at').textContent = when(snapshot.authTime);
+  $('active-at').textContent = when(snapshot.lastActivityAt);
+  $('idle-at').textContent = when(snapshot.idleExpiresAt);
+  const caps = [snapshot.absoluteExpiresAt, snapshot.sessionExpiresAt].filter((t): t is number => t !== null);
+  $('cap-at').textContent = caps.length ? when(Math.min(...caps)) : '—';
+  // The raw values, for the tests and the curious.
+  $('status').textContent = status;
+  $('reason').textContent = reason ? `(${reason})` : '';
   $('sub').textContent = String(snapshot.claims?.sub ?? '');
-  $('auth-time').textContent = time(snapshot.authTime);
+  $('auth-time').textContent = snapshot.authTime === null ? '' : new Date(snapshot.authTime).toISOString();
   $('auth-time').dataset.epochMs = String(snapshot.authTime ?? '');
-  $('last-activity').textContent = time(snapshot.lastActivityAt);
-  $('idle-expires').textContent = time(snapshot.idleExpiresAt);
-  $('absolute-expires').textContent = time(snapshot.absoluteExpiresAt);
-  $('session-expires').textContent = time(snapshot.sessionExpiresAt);
-  $('expires').textContent = time(snapshot.expiresAt);
+  $('expires').textContent = snapshot.expiresAt === null ? '' : new Date(snapshot.expiresAt).toISOString();
   $('claims').textContent = snapshot.claims ? JSON.stringify(snapshot.claims, null, 2) : '';
-  $('warning').hidden = snapshot.status !== 'warning';
-  $('warning-at').textContent = time(snapshot.expiresAt);
-  $('warning-reason').textContent = snapshot.reason ?? '';
 }
 
 function logEvent(type: string, payload: unknown): void {
@@ -57,27 +125,57 @@ function showError(error: unknown): void {
 
 async function main(): Promise<void> {
   const config = (await (await fetch('/config.json')).json()) as DemoConfig;
-  const session: Session = createSession({
+  const settings = readSettings();
+  const onExpired = settings.onExpired || config.onExpired;
+  const options: SessionOptions = {
     authority: config.authority,
     clientId: config.clientId,
     provider: config.provider,
-    onExpired: config.onExpired,
+    onExpired,
     authParams: config.authParams,
     ...(config.serverPath ? { serverUrl: `${location.origin}${config.serverPath}` } : {}),
+    ...(settings.short ? { policy: SHORT_POLICY } : {}),
     redirectUri: `${location.origin}/callback`,
     postLogoutRedirectUri: `${location.origin}/`,
     scope: 'openid profile email',
-  });
+  };
+  const session: Session = createSession(options);
   // Exposed for the end-to-end tests and for poking at in the console.
   (window as unknown as { demoSession: Session }).demoSession = session;
-  session.subscribe(render);
+
+  // The timeout dialog: defined once, given the session before start() so it sees every event.
+  defineTimeoutDialog();
+  const dialog = document.querySelector('session-timeout-dialog')!;
+  dialog.lang = settings.lang ?? 'en';
+  dialog.session = session;
+
+  const policy = settings.short ? SHORT_POLICY : { idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 12 * 3_600_000, warningBeforeMs: 2 * 60_000 };
+  $('policy').textContent = `Now: signed out after ${duration(policy.idleTimeoutMs)} without activity (warned ${duration(policy.warningBeforeMs)} before), and ${duration(policy.absoluteTimeoutMs)} after signing in whatever you do. At a limit: ${onExpired}.`;
+  const show = () => render(session.getSnapshot(), policy);
+  session.subscribe(show);
+  // Times read "in 29 minutes": they move on by themselves.
+  setInterval(show, 1000);
   session.on('error', showError);
   for (const type of EVENT_TYPES) session.on(type, (payload) => logEvent(type, payload));
+
+  $<HTMLInputElement>('short-policy').checked = settings.short === true;
+  $<HTMLSelectElement>('on-expired').value = settings.onExpired ?? '';
+  $<HTMLSelectElement>('language').value = dialog.lang;
+  $('short-policy').addEventListener('change', (event) => {
+    saveSettings({ ...readSettings(), short: (event.target as HTMLInputElement).checked });
+    location.reload();
+  });
+  $('on-expired').addEventListener('change', (event) => {
+    saveSettings({ ...readSettings(), onExpired: (event.target as HTMLSelectElement).value as DemoSettings['onExpired'] });
+    location.reload();
+  });
+  $('language').addEventListener('change', (event) => {
+    const lang = (event.target as HTMLSelectElement).value;
+    saveSettings({ ...readSettings(), lang });
+    dialog.lang = lang;
+  });
   $('renew').addEventListener('click', () => {
     session.renew().catch(showError);
-  });
-  $('stay-signed-in').addEventListener('click', () => {
-    session.staySignedIn().catch(showError);
   });
   $('sign-in').addEventListener('click', () => {
     session.signIn({ returnTo: '/' }).catch(showError);
@@ -90,7 +188,7 @@ async function main(): Promise<void> {
   } catch (error) {
     showError(error);
   }
-  render(session.getSnapshot());
+  show();
   document.body.dataset.ready = 'true';
 }
 

@@ -4,7 +4,7 @@
 import { REQUEST_TIMEOUT_MS, within } from '../constants.js';
 import { SessionError } from '../errors.js';
 import type { TabChannel } from '../channel.js';
-import type { Live, TokenSet } from '../machine.js';
+import type { Live, State, TokenSet } from '../machine.js';
 import type { Settings } from '../options.js';
 import type { ProviderProfile } from '../profiles.js';
 import type { SessionRecord } from '../store.js';
@@ -12,6 +12,7 @@ import type { AuthRequest } from '../trust.js';
 import type { Verifier } from '../verify.js';
 import { authorizeExtras } from './rules.js';
 import type { OidcPort } from './types.js';
+import type { LimitReason } from '../policy.js';
 
 /** `max_age` for a silent request inside the limits: the absolute limit (see `authorizeExtras`). */
 export const silentMaxAge = (ctx: FlowContext): number | undefined =>
@@ -89,7 +90,10 @@ export async function completeSignin(ctx: FlowContext, url: URL, newId: string):
   // Only a same-origin page to land on (the state round-trips through the provider).
   const returnTo = result.returnTo && isSameOrigin(result.returnTo, ctx.settings.origin) ? result.returnTo : null;
   try {
-    if (!result.renewSessionId) return { live: await ctx.verifier.begin(result.tokens, now, newId, result.request), returnTo };
+    if (!result.renewSessionId) {
+      const live = await ctx.verifier.begin(result.tokens, now, newId, result.request);
+      return { live: result.request.after ? { ...live, after: result.request.after } : live, returnTo };
+    }
     const record = await ctx.liveRecord(result.renewSessionId);
     if (!record) throw new SessionError('LOGIN_REQUIRED', 'the session ended before its silent renewal came back');
     return { live: await ctx.verifier.resume(record, result.tokens, now, result.request), returnTo };
@@ -99,7 +103,7 @@ export async function completeSignin(ctx: FlowContext, url: URL, newId: string):
     // 'reauthenticate'), never round and round.
     const again = error instanceof SessionError && error.code === 'LOGIN_REQUIRED' && result.request?.maxAge === 0;
     if (again && !result.request!.retried && ctx.settings.onExpired === 'reauthenticate') {
-      await signIn(ctx, { returnTo: returnTo ?? ctx.settings.origin, prompt: 'login' }, true, true);
+      await signIn(ctx, { returnTo: returnTo ?? ctx.settings.origin, prompt: 'login' }, true, true, result.request!.after ?? undefined);
     }
     throw error;
   }
@@ -140,7 +144,7 @@ export async function completeSignout(ctx: FlowContext, url: URL): Promise<void>
  * and `prompt=none` is refused: NIST SP 800-63B rev 3 §7.2, the provider's cookie alone
  * must not revive a session that hit a limit.
  */
-export async function signIn(ctx: FlowContext, options: { returnTo?: unknown; prompt?: unknown }, reauthRequired: boolean, retried = false): Promise<void> {
+export async function signIn(ctx: FlowContext, options: { returnTo?: unknown; prompt?: unknown }, reauthRequired: boolean, retried = false, state?: State | LimitReason): Promise<void> {
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" of signIn must be an object');
   const { profile } = ctx;
   const { origin, policy } = ctx.settings;
@@ -148,10 +152,13 @@ export async function signIn(ctx: FlowContext, options: { returnTo?: unknown; pr
   if (typeof returnTo !== 'string') throw new TypeError('"returnTo" must be a string');
   if (!isSameOrigin(returnTo, origin)) throw new SessionError('REDIRECT_REFUSED', `"returnTo" must be on this app's origin (${origin}); got '${returnTo}'`);
   const { prompt } = options;
+  // The limit that ended this tab's session: the state remembers it, and the `signed-in`
+  // event on the way back tells it.
+  const after = typeof state === 'string' ? state : state?.status === 'expired' && state.reason !== 'error' ? state.reason : null;
   // Every supported provider takes these two (NHS login: empty, none, login).
   if (prompt !== undefined && prompt !== 'none' && prompt !== 'login') throw new TypeError(`"prompt" must be 'none' or 'login'; got ${JSON.stringify(prompt)}`);
   if (reauthRequired && prompt === 'none') throw new SessionError('LOGIN_REQUIRED', 'the last session reached a limit: the user must authenticate again');
-  await ctx.port.signinRedirect({ returnTo: new URL(returnTo, origin).href, ...(retried ? { retried } : {}), ...authorizeExtras(profile, { prompt, reauthRequired, absoluteTimeoutMs: policy.absoluteTimeoutMs }) });
+  await ctx.port.signinRedirect({ returnTo: new URL(returnTo, origin).href, ...(retried ? { retried } : {}), ...(after ? { after } : {}), ...authorizeExtras(profile, { prompt, reauthRequired, absoluteTimeoutMs: policy.absoluteTimeoutMs }) });
 }
 
 /**

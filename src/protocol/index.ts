@@ -9,6 +9,9 @@ import type { ProviderMetadata } from '../metadata.js';
 import type { Settings } from '../options.js';
 import type { ProviderProfile } from '../profiles.js';
 import type { AuthorizeRequest, OidcPort, SigninResult } from './types.js';
+import type { LimitReason } from '../policy.js';
+
+const LIMITS: readonly unknown[] = ['idle', 'absolute', 'session_expiry'];
 
 const TRANSIENT = new Set(['server_error', 'temporarily_unavailable']);
 
@@ -46,6 +49,7 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
       maxAge: request.maxAgeSec ?? (request.prompt === 'login' ? 0 : null),
       maxAgeSent: request.maxAgeSec !== undefined,
       retried: request.retried === true,
+      after: request.after ?? null,
     },
     nonce: globalThis.crypto.randomUUID(),
     extraQueryParams: { ...settings.authParams },
@@ -90,7 +94,7 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
       } catch (error) {
         throw mapError(error, 'the sign-in response could not be completed', 'CALLBACK_FAILED');
       }
-      const state = (response.userState ?? {}) as Partial<Record<'returnTo' | 'renewSessionId' | 'at' | 'maxAge' | 'maxAgeSent' | 'retried', unknown>>;
+      const state = (response.userState ?? {}) as Partial<Record<'returnTo' | 'renewSessionId' | 'at' | 'maxAge' | 'maxAgeSent' | 'retried' | 'after', unknown>>;
       const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
       return {
         tokens: tokensOf(response, now),
@@ -98,8 +102,8 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
         renewSessionId: typeof state.renewSessionId === 'string' ? state.renewSessionId : null,
         // A state that does not say when it was made proves no recent authentication: it asks for one (fail closed).
         request: isCount(state.at) && (state.maxAge === null || isCount(state.maxAge))
-          ? { at: state.at, maxAge: state.maxAge, maxAgeSent: state.maxAgeSent !== false, retried: state.retried === true }
-          : { at: now(), maxAge: 0, maxAgeSent: true, retried: true },
+          ? { at: state.at, maxAge: state.maxAge, maxAgeSent: state.maxAgeSent !== false, retried: state.retried === true, after: LIMITS.includes(state.after as LimitReason) ? (state.after as LimitReason) : null }
+          : { at: now(), maxAge: 0, maxAgeSent: true, retried: true, after: null },
       };
     },
 

@@ -2,6 +2,7 @@
 // so the lazy chunk in this folder stays lazy.
 import type { Claims, TokenSet } from '../machine.js';
 import type { AuthRequest } from '../trust.js';
+import type { LimitReason } from '../policy.js';
 
 /** Parameters of one authorize request. */
 export interface AuthorizeRequest {
@@ -13,11 +14,14 @@ export interface AuthorizeRequest {
   readonly renewSessionId?: string;
   /** This request repeats one the provider answered without authenticating the user again. */
   readonly retried?: boolean;
+  /** The limit that ended the session this sign-in replaces (told by the `signed-in` event). */
+  readonly after?: LimitReason | undefined;
 }
 
 /** The authorize request a response answers, as its state remembers it. */
 export interface AnsweredRequest extends AuthRequest {
   readonly retried: boolean;
+  readonly after?: LimitReason | null;
 }
 
 /** A completed sign-in response. The ID token is NOT verified here. */

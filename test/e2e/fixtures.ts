@@ -29,6 +29,9 @@ export const test = base.extend<Fixtures, { demo: Demo }>({
   }, { auto: true }],
 });
 
+/** The timeout dialog's native <dialog> (Playwright's locators pierce its open shadow root). */
+export const timeoutDialog = (page: Page) => page.locator('session-timeout-dialog dialog');
+
 /** Opens the demo app and waits until the session has settled. */
 export async function openApp(page: Page, demo: Demo, path = '/'): Promise<void> {
   await page.goto(new URL(path, demo.appUrl).href);

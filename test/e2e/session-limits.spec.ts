@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { dayLongTokens, expect, signIn, test, withDemo } from './fixtures.js';
+import { dayLongTokens, expect, signIn, test, timeoutDialog, withDemo } from './fixtures.js';
 
 // Time is Playwright's fake clock: fastForward jumps and fires due timers once;
 // setSystemTime moves the clock without firing any timer (the machine slept).
@@ -30,7 +30,7 @@ test('idle for 30 minutes: expired, and sent back to the provider with prompt=lo
   await signIn(page, demo);
   await page.clock.fastForward('28:30');
   await expect(page.getByTestId('status')).toHaveText('warning');
-  await expect(page.getByTestId('warning')).toBeVisible();
+  await expect(timeoutDialog(page)).toBeVisible();
 
   const authorize = page.waitForRequest((request) => request.url().startsWith(`${demo.idp.issuer}/auth?`));
   await page.clock.fastForward('01:30');
@@ -45,9 +45,10 @@ test('"Stay signed in" ends the warning and restarts the idle limit', async ({ p
   await page.clock.install();
   await signIn(page, demo);
   await page.clock.fastForward('29:00');
-  await expect(page.getByTestId('warning')).toBeVisible();
-  await page.getByTestId('stay-signed-in').click();
+  await expect(timeoutDialog(page)).toBeVisible();
+  await timeoutDialog(page).getByRole('button', { name: 'Stay signed in' }).click();
   await expect(page.getByTestId('status')).toHaveText('active');
+  await expect(timeoutDialog(page)).toBeHidden();
   await page.clock.fastForward('29:00');
   await expect(page.getByTestId('status')).toHaveText('warning');
 });
@@ -70,7 +71,7 @@ test('Broker client with session_expiry 4 h after authentication: expired at 4 h
   await withDemo(dayLongTokens({ client: 'signaturgruppen-broker', onExpired: 'none' }), async (demo) => {
     await page.clock.install();
     await signIn(page, demo);
-    const claims = JSON.parse(await page.getByTestId('claims').innerText()) as Record<string, unknown>;
+    const claims = JSON.parse(await page.getByTestId('claims').textContent() ?? '') as Record<string, unknown>;
     expect(typeof claims.session_expiry).toBe('string');
     expect(Number(claims.session_expiry)).toBe((claims.auth_time as number) + 4 * 3600);
     expect(claims.neb_sid).toBe(claims.sid);

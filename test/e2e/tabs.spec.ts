@@ -1,5 +1,5 @@
 import type { BrowserContext, Page } from '@playwright/test';
-import { expect, openApp, signIn, test } from './fixtures.js';
+import { expect, openApp, signIn, test, timeoutDialog } from './fixtures.js';
 import type { Demo } from '../../demo/server.js';
 
 // Five tabs of one browser context share IndexedDB, BroadcastChannel, Web Locks and one
@@ -22,7 +22,7 @@ async function fiveTabs(context: BrowserContext, demo: Demo): Promise<Page[]> {
   return tabs;
 }
 
-const statuses = (tabs: Page[]) => Promise.all(tabs.map((tab) => tab.getByTestId('status').innerText()));
+const statuses = (tabs: Page[]) => Promise.all(tabs.map((tab) => tab.getByTestId('status').textContent()));
 
 test('a tab opened after sign-in becomes active without a new login', async ({ context, demo }) => {
   await context.clock.install();
@@ -34,7 +34,7 @@ test('a tab opened after sign-in becomes active without a new login', async ({ c
   second.on('request', (request) => requests.push(request.url()));
   await openApp(second, demo);
   await expect(second.getByTestId('status')).toHaveText('active');
-  await expect(second.getByTestId('sub')).toHaveText(await first.getByTestId('sub').innerText());
+  await expect(second.getByTestId('sub')).toHaveText(await first.getByTestId('sub').textContent() ?? '');
   expect(requests.filter((url) => url.startsWith(`${demo.idp.issuer}/auth`))).toEqual([]);
   expect(demo.idp.events.filter((e) => e.type === 'authorize').length).toBe(authorizeBefore);
 });
@@ -92,10 +92,10 @@ test('sign-out in tab 3 signs out all 5 (latency printed)', async ({ context, de
 test('the warning dismissed in one tab closes in all', async ({ context, demo }) => {
   const tabs = await fiveTabs(context, demo);
   await context.clock.fastForward('29:00');
-  for (const tab of tabs) await expect(tab.getByTestId('warning')).toBeVisible();
-  await tabs[1]!.getByTestId('stay-signed-in').click();
+  for (const tab of tabs) await expect(timeoutDialog(tab)).toBeVisible();
+  await timeoutDialog(tabs[1]!).getByRole('button', { name: 'Stay signed in' }).click();
   for (const tab of tabs) {
-    await expect(tab.getByTestId('warning')).toBeHidden();
+    await expect(timeoutDialog(tab)).toBeHidden();
     await expect(tab.getByTestId('status')).toHaveText('active');
   }
 });

@@ -249,10 +249,27 @@ describe('on expiry', () => {
     expect(s.getSnapshot()).toMatchObject({ status: 'expired', claims: null });
     await expect(s.getAccessToken()).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
     await Promise.resolve();
-    expect(oidc.authorize).toEqual([{ returnTo: location.href, prompt: 'login', maxAgeSec: 0 }]);
+    // The request remembers which limit led to it: the signed-in event on the way back tells it.
+    expect(oidc.authorize).toEqual([{ returnTo: location.href, prompt: 'login', maxAgeSec: 0, after: 'idle' }]);
     await expect(s.signIn({ prompt: 'none' })).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
     await s.signIn();
     expect(oidc.authorize[1]).toMatchObject({ prompt: 'login', maxAgeSec: 0 });
+  });
+
+  it('the signed-in event back from that sign-in names the limit', async () => {
+    const oidc = fakeOidc(await keys.sign(claimsAt(T0)));
+    oidc.answering({ at: T0 - MIN, maxAge: 0, maxAgeSent: true, retried: false, after: 'absolute' });
+    const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired: 'none' }, { ...oidc.deps, keys: keys.keys, ...tabDeps(true) });
+    session = s;
+    const seen: unknown[] = [];
+    s.on('signed-in', (e) => seen.push(e.after));
+    await s.start();
+    expect(seen).toEqual(['absolute']);
+  });
+
+  it('any other sign-in\'s signed-in event says after: null', async () => {
+    const { events } = await signedIn();
+    expect(events.filter((e) => e.type === 'signed-in').map((e) => (e.payload as { after: unknown }).after)).toEqual([null]);
   });
 
   it('with reauthenticate, a hidden tab waits until it is visible to redirect', async () => {
