@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DEMO_BUILD_DIR } from './build.js';
 import { createCompanion, type Companion, type CompanionRequest } from '../src/server/index.js';
 import { CLIENTS, startIdp, type Idp, type IdpOptions } from './idp/index.js';
@@ -62,6 +63,8 @@ const PROFILE: Record<NonNullable<AppOptions['client']>, 'generic' | 'nhs-login'
   'signaturgruppen-broker': 'signaturgruppen-broker',
   'signaturgruppen-broker-2': 'signaturgruppen-broker',
 };
+/** demo/: the script-tag page and its script are served from here as they are. */
+const DEMO_DIR = fileURLToPath(new URL('.', import.meta.url));
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -126,7 +129,7 @@ function serveApp(app: Server, port: number, options: AppOptions, idp: Idp): Dem
   const companion = createCompanion({
     issuer: idp.issuer,
     clientId: client,
-    redirectUris: [`${appOrigin}/callback`, `http://localhost:${port}/callback`],
+    redirectUris: [`${appOrigin}/callback`, `http://localhost:${port}/callback`, `${appOrigin}/script-tag.html`],
     provider: profile,
     ...(profile === 'nhs-login' ? { clientAuth: { method: 'private_key_jwt' as const, privateJwk: idp.nhsLoginClientKey } } : {}),
     // The local provider has no logout API (the real Broker's is POST <issuer>/api/v1/session/logout):
@@ -152,6 +155,10 @@ function serveApp(app: Server, port: number, options: AppOptions, idp: Idp): Dem
       mounted.baseUrl = COMPANION_PATH;
       mounted.url = (req.url ?? '/').slice(COMPANION_PATH.length);
       return companion.handler(mounted, res);
+    }
+    // The script-tag demo: plain files, with the script-tag bundle built beside the app.
+    if (pathname === '/script-tag.html' || pathname === '/script-tag.js') {
+      return readFile(join(DEMO_DIR, pathname)).then((body) => send(200, TYPES[extname(pathname)]!, body), () => send(404, 'text/plain', 'not found'));
     }
     // Everything that is not a file is the single-page app (/, /callback, ...).
     const file = extname(pathname) ? normalize(join(DEMO_BUILD_DIR, pathname)) : join(DEMO_BUILD_DIR, 'index.html');

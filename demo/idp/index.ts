@@ -173,8 +173,9 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
   const uris = (path: string): string[] => appOrigins.map((origin) => new URL(path, origin).href);
   const backchannelUri = (clientId: string) => new URL('/auth/backchannel-logout', clientOrigins[clientId] ?? appOrigins[0]).href;
   const common: Partial<ClientMetadata> = {
-    redirect_uris: uris('/callback'),
-    post_logout_redirect_uris: uris('/'),
+    // The single-page app, and the script-tag page (demo/script-tag.html).
+    redirect_uris: [...uris('/callback'), ...uris('/script-tag.html')],
+    post_logout_redirect_uris: [...uris('/'), ...uris('/script-tag.html')],
     response_types: ['code'],
     require_auth_time: true,
   };
@@ -243,6 +244,9 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
       email: ['email'],
     },
     scopes: ['openid', 'offline_access', 'profile', 'email'],
+    // The scopes' claims (name, email) in the ID token too, as NHS login and the Broker send
+    // them: the app greets the user by name without a userinfo call.
+    conformIdTokenClaims: false,
     extraParams: ['vtr', 'idp_values'],
     pkce: { required: () => true },
     enabledJWA: { idTokenSigningAlgValues: ['RS256', 'RS512'], clientAuthSigningAlgValues: ['RS256', 'RS512'] },

@@ -84,7 +84,7 @@ export class SessionTimeoutDialog extends HTMLElement {
     };
     // The dialog itself takes focus when it opens, so its name (the heading) and its text
     // are read first; Tab then reaches the buttons.
-    const dialog = add(root, 'dialog', { part: 'dialog', 'aria-labelledby': 'h', 'aria-describedby': 't', tabindex: '-1', autofocus: '' });
+    const dialog = add(root, 'dialog', { part: 'dialog', 'aria-labelledby': 'h', 'aria-describedby': 't', tabindex: '-1' });
     this.#dialog = dialog;
     this.#heading = add(dialog, 'h2', { id: 'h', part: 'heading' });
     // The visible text counts down every second in the last minute; screen readers hear
@@ -186,7 +186,10 @@ export class SessionTimeoutDialog extends HTMLElement {
     this.#view = view;
     this.#reason = reason;
     this.#render();
-    if (!this.#dialog.open && this.isConnected) this.#dialog.showModal();
+    if (!this.#dialog.open && this.isConnected) {
+      this.#dialog.showModal();
+      this.#dialog.focus();
+    }
   }
 
   #close(): void {

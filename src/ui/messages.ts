@@ -42,12 +42,12 @@ const en: TimeoutMessages = {
   heading: 'You’re about to be signed out',
   idleWarning: 'For your security, we will sign you out in {time}.',
   capHeading: 'Your session is about to end',
-  capWarning: 'For your security, this session cannot be extended. It will end at {clock}, in {time}. To carry on after that, sign in again.',
+  capWarning: 'For your security, this session cannot be extended. It will end in {time}, at {clock}. To carry on after that, sign in again.',
   endedHeading: 'You have been signed out',
   againHeading: 'You have signed in again',
   idle: 'For your security, we signed you out because you had not used this service for {duration}.',
   absolute: 'For your security, we signed you out because you had been signed in for {duration}.',
-  session_expiry: 'For your security, we signed you out because your sign-in had reached its time limit.',
+  session_expiry: 'For your security, we signed you out because your sign-in had expired.',
   remote_logout: 'You were signed out somewhere else, so we have signed you out here too.',
   error: 'Something went wrong with your session, so we signed you out.',
   staySignedIn: 'Stay signed in',
@@ -66,12 +66,12 @@ const cy: TimeoutMessages = {
   heading: 'Rydych ar fin cael eich allgofnodi',
   idleWarning: 'Er eich diogelwch, byddwn yn eich allgofnodi ymhen {time}.',
   capHeading: 'Mae eich sesiwn ar fin dod i ben',
-  capWarning: 'Er eich diogelwch, nid oes modd ymestyn y sesiwn hon. Bydd yn dod i ben am {clock}, ymhen {time}. I barhau ar ôl hynny, mewngofnodwch eto.',
+  capWarning: 'Er eich diogelwch, nid oes modd ymestyn y sesiwn hon. Bydd yn dod i ben ymhen {time}, am {clock}. I barhau ar ôl hynny, mewngofnodwch eto.',
   endedHeading: 'Rydych wedi cael eich allgofnodi',
   againHeading: 'Rydych wedi mewngofnodi eto',
-  idle: 'Er eich diogelwch, rydym wedi eich allgofnodi oherwydd nad oeddech wedi defnyddio’r gwasanaeth hwn ers {duration}.',
-  absolute: 'Er eich diogelwch, rydym wedi eich allgofnodi oherwydd eich bod wedi bod wedi mewngofnodi am {duration}.',
-  session_expiry: 'Er eich diogelwch, rydym wedi eich allgofnodi oherwydd bod eich mewngofnodiad wedi cyrraedd ei derfyn amser.',
+  idle: 'Er eich diogelwch, gwnaethom eich allgofnodi oherwydd nad oeddech wedi defnyddio’r gwasanaeth hwn ers {duration}.',
+  absolute: 'Er eich diogelwch, gwnaethom eich allgofnodi oherwydd eich bod wedi mewngofnodi ers {duration}.',
+  session_expiry: 'Er eich diogelwch, gwnaethom eich allgofnodi oherwydd bod eich mewngofnodiad wedi cyrraedd ei derfyn amser.',
   remote_logout: 'Cawsoch eich allgofnodi yn rhywle arall, felly rydym wedi eich allgofnodi yma hefyd.',
   error: 'Aeth rhywbeth o’i le gyda’ch sesiwn, felly rydym wedi eich allgofnodi.',
   staySignedIn: 'Aros wedi mewngofnodi',
@@ -87,12 +87,12 @@ const da: TimeoutMessages = {
   heading: 'Du bliver snart logget ud',
   idleWarning: 'Af sikkerhedshensyn logger vi dig ud om {time}.',
   capHeading: 'Din session udløber snart',
-  capWarning: 'Af sikkerhedshensyn kan sessionen ikke forlænges. Den udløber kl. {clock}, om {time}. Log ind igen, hvis du vil fortsætte derefter.',
+  capWarning: 'Af sikkerhedshensyn kan sessionen ikke forlænges. Den udløber om {time}, kl. {clock}. Log ind igen, hvis du vil fortsætte derefter.',
   endedHeading: 'Du er blevet logget ud',
   againHeading: 'Du er logget ind igen',
-  idle: 'Af sikkerhedshensyn har vi logget dig ud, fordi du ikke havde brugt tjenesten i {duration}.',
-  absolute: 'Af sikkerhedshensyn har vi logget dig ud, fordi du havde været logget ind i {duration}.',
-  session_expiry: 'Af sikkerhedshensyn har vi logget dig ud, fordi dit login havde nået sin tidsgrænse.',
+  idle: 'Af sikkerhedshensyn har vi logget dig ud, fordi du ikke har brugt tjenesten i {duration}.',
+  absolute: 'Af sikkerhedshensyn har vi logget dig ud, fordi du har været logget ind i {duration}.',
+  session_expiry: 'Af sikkerhedshensyn har vi logget dig ud, fordi dit login er udløbet.',
   remote_logout: 'Du er blevet logget ud et andet sted, så vi har også logget dig ud her.',
   error: 'Der opstod en fejl i din session, så vi har logget dig ud.',
   staySignedIn: 'Forbliv logget ind',
@@ -112,9 +112,12 @@ export function languageOf(tag: string | null | undefined): Language {
   return base === 'cy' || base === 'da' ? base : 'en';
 }
 
-/** `count` of a unit in words, in `lang`'s plural form: "2 minutes", "2 funud", "2 minutter". */
+/**
+ * `count` of a unit in words, in `lang`'s plural form: "2 minutes", "2 funud", "2 minutter";
+ * a no-break space keeps the number with its unit.
+ */
 export function countOf(lang: Language, count: number, forms: TimeoutMessages['seconds']): string {
-  return `${count} ${forms[new Intl.PluralRules(lang).select(count)] ?? forms.other}`;
+  return `${count}\u00a0${forms[new Intl.PluralRules(lang).select(count)] ?? forms.other}`;
 }
 
 /** How long `ms` lasts, in the largest whole unit: a limit such as "30 minutes" or "12 hours". */

@@ -5,7 +5,7 @@ import type { Page } from '@playwright/test';
 import { importJWK, SignJWT } from 'jose';
 import { CLIENTS } from '../../demo/idp/index.js';
 import { COMPANION_PATH, startDemos } from '../../demo/server.js';
-import { expect, openApp, signIn, submitLogin, test, withDemo } from './fixtures.js';
+import { expect, openApp, signIn, submitLogin, test, withDemo, timeoutDialog } from './fixtures.js';
 
 const outcome = (page: Page, fn: string) => page.evaluate(`(${fn})(window.demoSession).then(() => 'resolved', (e) => e.code)`) as Promise<string>;
 
@@ -47,6 +47,9 @@ test('a logout at the provider (end-session outside the app) reaches every tab: 
     for (const page of [first, second]) {
       await expect(page.getByTestId('status')).toHaveText('signed-out', { timeout: 2_000 });
       await expect(page.getByTestId('reason')).toHaveText('(remote_logout)');
+      // The timeout dialog says why, in every tab.
+      await expect(timeoutDialog(page).getByRole('heading')).toHaveText('You have been signed out');
+      await expect(timeoutDialog(page).locator('[part~="message"]')).toHaveText('You were signed out somewhere else, so we have signed you out here too.');
     }
     expect(demo.idp.events.filter((e) => e.type === 'backchannel.error')).toEqual([]);
   });

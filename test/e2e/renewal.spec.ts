@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
 import type { Demo } from '../../demo/server.js';
-import { expect, openApp, signIn, submitLogin, test, TEST_USER, withDemo } from './fixtures.js';
+import { expect, openApp, signIn, submitLogin, test, TEST_USER, withDemo, timeoutDialog } from './fixtures.js';
 
 interface Snapshot { status: string; authTime: number; idleExpiresAt: number; absoluteExpiresAt: number; expiresAt: number; lastActivityAt: number }
 type DemoSession = {
@@ -85,7 +85,8 @@ test('after expiry renew() is refused and the next authorize carries prompt=logi
     expect(await outcome(page, (s) => s.renew())).toBe('LOGIN_REQUIRED');
     expect(tokenRequests(demo, mark, 'refresh_token')).toEqual([]);
     const authorize = page.waitForRequest((r) => r.url().startsWith(`${demo.idp.issuer}/auth?`));
-    await page.getByTestId('sign-in').click();
+    // The timeout dialog's notice is modal (the page behind is inert): its "Sign in again".
+    await timeoutDialog(page).getByRole('button', { name: 'Sign in again' }).click();
     const url = new URL((await authorize).url());
     expect(url.searchParams.get('prompt')).toBe('login');
     expect(url.searchParams.get('max_age')).toBe('0');

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { expect, test } from './fixtures.js';
+import { expect, submitLogin, test, timeoutDialog } from './fixtures.js';
 
 const IIFE = fileURLToPath(new URL('../../dist/oidc-session-guard.iife.js', import.meta.url));
 const ORIGIN = 'https://sdk.test';
@@ -59,7 +59,26 @@ test('the script-tag build sets window.OidcSessionGuard under a strict CSP and s
       sideEffects: (window as unknown as { sideEffects: string[] }).sideEffects,
     };
   });
-  expect(result.exports).toEqual(['SessionError', 'createSession', 'presets']);
+  expect(result.exports).toEqual(['SessionError', 'createSession', 'defineTimeoutDialog', 'presets']);
   expect(result.status).toBe('loading');
   expect(result.sideEffects).toEqual([]);
+});
+
+test('demo/script-tag.html, with only the script-tag bundle, signs in and shows the timeout dialog', async ({ page, demo }) => {
+  const scripts: string[] = [];
+  page.on('request', (request) => {
+    if (request.resourceType() === 'script') scripts.push(new URL(request.url()).pathname);
+  });
+  await page.clock.install();
+  await page.goto(new URL('/script-tag.html', demo.appUrl).href);
+  await expect(page.locator('body[data-ready="true"]')).toBeAttached();
+  await submitLogin(page);
+  await expect(page.getByTestId('status')).toHaveText('active');
+  await expect(page.getByTestId('who')).toHaveText('Signed in as Alice Example.');
+  expect([...new Set(scripts)].sort()).toEqual(['/oidc-session-guard.iife.js', '/script-tag.js']);
+  await page.clock.fastForward('28:30');
+  await expect(timeoutDialog(page)).toBeVisible();
+  await timeoutDialog(page).getByRole('button', { name: 'Stay signed in' }).click();
+  await expect(timeoutDialog(page)).toBeHidden();
+  await expect(page.getByTestId('status')).toHaveText('active');
 });
