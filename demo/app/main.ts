@@ -21,6 +21,12 @@ interface DemoSettings {
 const SETTINGS_KEY = 'oidc-session-guard-demo';
 /** Short enough to watch the whole cycle: idle 1 minute (warned 20 s before), 5 minutes in all. */
 const SHORT_POLICY = { idleTimeoutMs: 60_000, warningBeforeMs: 20_000, absoluteTimeoutMs: 5 * 60_000 };
+/** What `onExpired` does, in words. */
+const AT_LIMIT: Record<DemoConfig['onExpired'], string> = {
+  reauthenticate: 'you are sent to sign in again (onExpired: reauthenticate)',
+  'sign-out': 'you are signed out at the identity provider too (onExpired: sign-out)',
+  none: 'you stay on this page, signed out, and the dialog says why (onExpired: none)',
+};
 const EVENT_TYPES = ['signed-in', 'activity', 'warning', 'expired', 'signed-out', 'renewed', 'error'] as const;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -82,13 +88,14 @@ function render(snapshot: SessionSnapshot, policy: { idleTimeoutMs: number; abso
   const { status, reason } = snapshot;
   const signedIn = status === 'active' || status === 'warning';
   const why = reasonInWords(reason, policy);
-  $('session-heading').textContent = status === 'signed-out' && reason ? 'You have been signed out' : 'Your session';
+  $('session-heading').textContent = reason === 'signed_out' ? 'You have signed out' : status === 'signed-out' && reason ? 'You have been signed out' : 'Your session';
   $('summary').textContent = {
     loading: 'Checking your session…',
     active: `You are signed in as ${nameOf(snapshot.claims)}.`,
     warning: `You are signed in as ${nameOf(snapshot.claims)}, but you will be signed out ${when(snapshot.expiresAt)}: ${why}.`,
     expired: `Your session has ended because ${why}.`,
-    'signed-out': reason ? `You have been signed out because ${why}. Sign in to carry on.` : 'You are not signed in.',
+    'signed-out': reason === 'signed_out' ? 'You have signed out, here and at the identity provider. Sign in to carry on.'
+      : reason ? `You have been signed out because ${why}. Sign in to carry on.` : 'You are not signed in.',
   }[status];
   $('sign-in').hidden = signedIn || status === 'loading';
   $('sign-out').hidden = !signedIn;
@@ -150,7 +157,7 @@ async function main(): Promise<void> {
   dialog.session = session;
 
   const policy = settings.short ? SHORT_POLICY : { idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 12 * 3_600_000, warningBeforeMs: 2 * 60_000 };
-  $('policy').textContent = `Now: signed out after ${duration(policy.idleTimeoutMs)} without activity (warned ${duration(policy.warningBeforeMs)} before), and ${duration(policy.absoluteTimeoutMs)} after signing in whatever you do. At a limit: ${onExpired}.`;
+  $('policy').textContent = `Now: signed out after ${duration(policy.idleTimeoutMs)} without activity (warned ${duration(policy.warningBeforeMs)} before), and ${duration(policy.absoluteTimeoutMs)} after signing in whatever you do. At a limit: ${AT_LIMIT[onExpired]}.`;
   const show = () => render(session.getSnapshot(), policy);
   session.subscribe(show);
   // Times read "in 29 minutes": they move on by themselves.

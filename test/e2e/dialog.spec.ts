@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
-import { expect, openApp, signIn, test, TEST_USER, timeoutDialog } from './fixtures.js';
+import { dayLongTokens, expect, openApp, signIn, test, TEST_USER, timeoutDialog, withDemo } from './fixtures.js';
 
 // The timeout dialog (oidc-session-guard/ui) in the demo app, under the demo's strict CSP
 // (default-src 'self', no inline script or style): the cspViolations fixture fails any test
@@ -204,4 +204,30 @@ test('a sign-out the user asked for shows no notice, in any tab', async ({ conte
   await page.waitForURL((url) => url.href.startsWith(demo.appUrl) && !url.search);
   await expect(page.getByTestId('status')).toHaveText('signed-out');
   await expect(timeoutDialog(page)).toBeHidden();
+});
+
+test('the notice of an ended session closes in every tab when the user signs in again in one', async ({ context }) => {
+  await withDemo(dayLongTokens({ onExpired: 'none' }), async (demo) => {
+    await context.clock.install();
+    const first = await context.newPage();
+    await signIn(first, demo);
+    const second = await context.newPage();
+    await openApp(second, demo);
+    await expect(second.getByTestId('status')).toHaveText('active');
+    await context.clock.fastForward('30:00');
+    for (const tab of [first, second]) {
+      await expect(tab.getByTestId('status')).toHaveText('expired');
+      await expect(timeoutDialog(tab).getByRole('heading')).toHaveText('You have been signed out');
+      await expect(message(tab)).toHaveText('For your security, we signed you out because you had not used this service for 30 minutes.');
+    }
+    await button(second, 'Sign in again').click();
+    await second.getByLabel('Username').fill(TEST_USER.username);
+    await second.getByLabel('Password').fill(TEST_USER.password);
+    await second.getByRole('button', { name: 'Sign in' }).click();
+    await expect(second.getByTestId('status')).toHaveText('active');
+    // The tab that signed in says why it had to; the other one just closes its notice.
+    await expect(timeoutDialog(second).getByRole('heading')).toHaveText('You have signed in again');
+    await expect(first.getByTestId('status')).toHaveText('active');
+    await expect(timeoutDialog(first)).toBeHidden();
+  });
 });
