@@ -361,7 +361,7 @@ class SessionImpl implements Session {
     if (held?.sessionId === record.sessionId && held.providerAuthTime === record.providerAuthTime) {
       // This tab's own tokens from before stop(), for the same authentication: at once, then a
       // live tab's, which may be newer. The earlier authTime of the two counts.
-      await this.#begin(run, { ...held, lastActivityAt: Math.max(held.lastActivityAt, record.lastActivityAt), authTime: Math.min(held.authTime, record.authTime) }, stopGuard);
+      await this.#begin(run, { ...held, after: null, lastActivityAt: Math.max(held.lastActivityAt, record.lastActivityAt), authTime: Math.min(held.authTime, record.authTime) }, stopGuard);
       void ask().then((offer) => offer && this.#tookRenewal(run, offer.tokens)).catch(this.#reportTaken);
       return;
     }

@@ -154,7 +154,7 @@ export async function signIn(ctx: FlowContext, options: { returnTo?: unknown; pr
   const { prompt } = options;
   // The limit that ended this tab's session: the state remembers it, and the `signed-in`
   // event on the way back tells it.
-  const after = typeof state === 'string' ? state : state?.status === 'expired' && state.reason !== 'error' ? state.reason : null;
+  const after = typeof state === 'string' ? state : state && 'reason' in state && ['idle', 'absolute', 'session_expiry'].includes(state.reason!) ? state.reason as LimitReason : null;
   // Every supported provider takes these two (NHS login: empty, none, login).
   if (prompt !== undefined && prompt !== 'none' && prompt !== 'login') throw new TypeError(`"prompt" must be 'none' or 'login'; got ${JSON.stringify(prompt)}`);
   if (reauthRequired && prompt === 'none') throw new SessionError('LOGIN_REQUIRED', 'the last session reached a limit: the user must authenticate again');

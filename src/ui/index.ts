@@ -17,8 +17,11 @@ type View = 'idle' | 'cap' | 'ended' | 'again';
 export const TAG = 'session-timeout-dialog';
 
 // Styles: one constructable stylesheet shared by every instance (no <style>, no style
-// attribute: nothing a Content-Security-Policy without 'unsafe-inline' refuses).
+// attribute: nothing a Content-Security-Policy without 'unsafe-inline' refuses). The host
+// cannot be hidden (an !important rule of the shadow tree wins over the page's): a modal
+// dialog that is open but not shown would leave the page inert with nothing to answer.
 const CSS = `
+:host{display:contents!important}
 dialog{box-sizing:border-box;max-width:min(34rem,calc(100vw - 2rem));padding:1.5rem;border:var(--osg-border,5px solid #0b0c0c);border-radius:var(--osg-radius,0);background:var(--osg-background,#fff);color:var(--osg-color,#0b0c0c);font:var(--osg-font,inherit);line-height:1.4}
 dialog::backdrop{background:var(--osg-backdrop,rgb(11 12 12/.8))}
 dialog:focus{outline:none}
@@ -57,10 +60,7 @@ export class SessionTimeoutDialog extends HTMLElement {
   #reason: string | null = null;
   /** The end of a cap warning the user closed: not shown again for the same end. */
   #dismissed: number | null = null;
-  #spoken: string | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  /** Set while the dialog closes itself, so its `close` event is not taken for Escape. */
-  #closing = false;
   readonly #dialog: HTMLDialogElement;
   readonly #heading: HTMLElement;
   readonly #text: HTMLElement;
@@ -94,7 +94,7 @@ export class SessionTimeoutDialog extends HTMLElement {
     const buttons = add(dialog, 'div', { part: 'buttons' });
     this.#primary = add(buttons, 'button', { type: 'button', part: 'button primary', class: 'primary' });
     this.#secondary = add(buttons, 'button', { type: 'button', part: 'button secondary' });
-    this.#primary.addEventListener('click', () => this.#act(true));
+    this.#primary.addEventListener('click', (e) => e.detail < 2 && this.#act(true));
     this.#secondary.addEventListener('click', () => this.#act(false));
     dialog.addEventListener('close', () => this.#closed());
     dialog.addEventListener('keydown', (event) => this.#trap(event));
@@ -109,6 +109,8 @@ export class SessionTimeoutDialog extends HTMLElement {
     if (session !== null && (typeof session !== 'object' || typeof session.subscribe !== 'function' || typeof session.getSnapshot !== 'function' || typeof session.on !== 'function')) {
       throw new TypeError('"session" of <session-timeout-dialog> must be a session from createSession() or null');
     }
+    if (session === this.#session) return;
+    this.#close();
     this.#session = session;
     this.#wire();
   }
@@ -161,7 +163,7 @@ export class SessionTimeoutDialog extends HTMLElement {
     this.#unwire.push(
       session.subscribe((snapshot) => this.#follow(snapshot)),
       session.on('signed-in', ({ after }) => {
-        if (after) this.#show('again', after);
+        if (after && !this.#view) this.#show('again', after);
       }),
     );
     this.#follow(session.getSnapshot());
@@ -182,32 +184,24 @@ export class SessionTimeoutDialog extends HTMLElement {
   }
 
   #show(view: View, reason: string | null): void {
-    if (this.#view !== view || this.#reason !== reason) this.#spoken = null;
+    const changed = this.#view !== view || this.#reason !== reason;
     this.#view = view;
     this.#reason = reason;
     this.#render();
-    if (!this.#dialog.open && this.isConnected) {
-      this.#dialog.showModal();
-      this.#dialog.focus();
-    }
+    if (!this.#dialog.open && this.isConnected) this.#dialog.showModal();
+    if (changed) this.#dialog.focus();
   }
 
   #close(): void {
     clearTimeout(this.#timer);
     this.#view = null;
-    if (this.#dialog.open) {
-      this.#closing = true;
-      this.#dialog.close();
-    }
+    if (this.#dialog.open) this.#dialog.close();
   }
 
   /** Closed by the user (Escape): on an idle warning that means "Stay signed in", never sign-out. */
   #closed(): void {
     const view = this.#view;
-    if (this.#closing) {
-      this.#closing = false;
-      return;
-    }
+    if (this.#dialog.open) return;
     this.#close();
     if (view === 'idle') this.#session?.staySignedIn().catch(() => undefined);
     if (view === 'cap') this.#dismissed = this.#snapshot?.expiresAt ?? null;
@@ -239,8 +233,8 @@ export class SessionTimeoutDialog extends HTMLElement {
     }
   }
 
-  #lang(): Language {
-    return languageOf(this.closest('[lang]')?.getAttribute('lang'));
+  #tag(): string | null | undefined {
+    return this.closest('[lang]')?.getAttribute('lang');
   }
 
   /** Writes the view's words; during a warning, again at each second until the end. */
@@ -249,16 +243,19 @@ export class SessionTimeoutDialog extends HTMLElement {
     const view = this.#view;
     const snapshot = this.#snapshot;
     if (!view || !snapshot) return;
-    const lang = this.#lang();
+    const tag = this.#tag();
+    const lang = languageOf(tag);
     const m = { ...MESSAGES[lang], ...this.#messages };
     const warning = view === 'idle' || view === 'cap';
-    this.#dialog.lang = lang;
+    // The app's own words are in the page's language.
+    this.#dialog.lang = (Object.keys(this.#messages).length && tag) || lang;
     set(this.#heading, view === 'idle' ? m.heading : view === 'cap' ? m.capHeading : view === 'ended' ? m.endedHeading : m.againHeading);
     set(this.#primary, view === 'idle' ? m.staySignedIn : view === 'again' ? m.close : m.signInAgain);
     set(this.#secondary, view === 'ended' ? m.close : m.signOut);
     this.#secondary.hidden = view === 'again';
     if (!warning) {
       set(this.#text, why(this.#reason, snapshot, lang, m));
+      set(this.#live, this.#text.textContent!);
       return;
     }
     const end = snapshot.expiresAt ?? 0;
@@ -266,11 +263,8 @@ export class SessionTimeoutDialog extends HTMLElement {
     const template = view === 'idle' ? m.idleWarning : m.capWarning;
     const clock = new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(end);
     set(this.#text, fill(template, { time: timeLeft(lang, left, m), clock }));
-    const spoken = fill(template, { time: spokenLeft(lang, left, m), clock });
-    // The first words are read with the dialog (its description); the live region speaks
-    // only when they change.
-    if (this.#spoken !== null && spoken !== this.#spoken) set(this.#live, spoken);
-    this.#spoken = spoken;
+    // Written while the dialog is closed, then only at steps (set() writes changes only).
+    set(this.#live, fill(template, { time: spokenLeft(lang, left, m), clock }));
     if (left > 0) this.#timer = setTimeout(() => this.#render(), left % 1000 || 1000);
   }
 }

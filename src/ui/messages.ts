@@ -147,4 +147,4 @@ export function spokenLeft(lang: Language, ms: number, m: TimeoutMessages): stri
 
 /** `template` with `{name}` replaced by `values[name]`. */
 export const fill = (template: string, values: Record<string, string>): string =>
-  template.replace(/\{(\w+)\}/g, (whole, name: string) => values[name] ?? whole);
+  template.replace(/\{(time|clock|duration)\}/g, (whole, name: string) => values[name] ?? whole);

@@ -34,8 +34,8 @@ test('opens exactly warningBeforeMs before the end and counts down: minutes, the
   await expect(timeoutDialog(page)).toBeVisible();
   await expect(timeoutDialog(page).getByRole('heading')).toHaveText('You’re about to be signed out');
   await expect(message(page)).toHaveText('For your security, we will sign you out in 2 minutes.');
-  // The first words are the dialog's description, read with it: the live region starts silent.
-  await expect(live(page)).toHaveText('');
+  // The live region holds the words at the step (screen readers hear it change, not tick).
+  await expect(live(page)).toHaveText('For your security, we will sign you out in 2 minutes.');
   await page.clock.runFor(59_000); // 61 s left
   await expect(message(page)).toHaveText('For your security, we will sign you out in 2 minutes.');
   await page.clock.runFor(1000); // 60 s
@@ -88,6 +88,20 @@ test('focus moves into the dialog, stays there, and returns where it was; the pa
   await expect(timeoutDialog(page)).toBeHidden();
   await expect(page.getByTestId('status')).toHaveText('active');
   expect(await focused()).toBe('renew');
+});
+
+test('an element the page hid still shows its dialog: a modal never leaves the page inert with nothing to answer', async ({ page, demo }) => {
+  await page.clock.install();
+  await signIn(page, demo);
+  await page.evaluate(() => {
+    const host = document.querySelector<HTMLElement>('session-timeout-dialog')!;
+    host.hidden = true;
+    host.style.setProperty('display', 'none', 'important');
+  });
+  await page.clock.fastForward('28:30');
+  await expect(timeoutDialog(page)).toBeVisible();
+  await button(page, 'Stay signed in').click();
+  await expect(page.getByTestId('status')).toHaveText('active');
 });
 
 test('Escape on the idle warning means "Stay signed in", never sign-out', async ({ page, demo }) => {
