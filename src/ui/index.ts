@@ -20,6 +20,8 @@ export const TAG = 'session-timeout-dialog';
 // attribute: nothing a Content-Security-Policy without 'unsafe-inline' refuses). The host
 // cannot be hidden (an !important rule of the shadow tree wins over the page's): a modal
 // dialog that is open but not shown would leave the page inert with nothing to answer.
+// The entrance is a fade only (none with prefers-reduced-motion): the buttons never move
+// under a pointer that is already on its way.
 const CSS = `
 :host{display:contents!important}
 dialog{box-sizing:border-box;max-width:min(34rem,calc(100vw - 2rem));padding:1.5rem;border:var(--osg-border,5px solid #0b0c0c);border-radius:var(--osg-radius,0);background:var(--osg-background,#fff);color:var(--osg-color,#0b0c0c);font:var(--osg-font,inherit);line-height:1.4}
@@ -35,7 +37,7 @@ button:focus-visible{outline:3px solid var(--osg-focus,#fd0);outline-offset:0;bo
 [hidden]{display:none}
 .sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 @media (prefers-reduced-motion:no-preference){dialog[open]{animation:osg-in .2s ease-out}}
-@keyframes osg-in{from{opacity:0;transform:translateY(.5rem)}}
+@keyframes osg-in{from{opacity:0}}
 @media (forced-colors:active){dialog{border:2px solid CanvasText}button{border-color:ButtonText}}
 `;
 let sheet: CSSStyleSheet | undefined;

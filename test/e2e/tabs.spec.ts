@@ -9,6 +9,9 @@ type DemoWindow = { demoSession: { renew(): Promise<void>; getAccessToken(): Pro
 
 /** Signs in in the first tab, then opens four more, each taking over the live session. */
 async function fiveTabs(context: BrowserContext, demo: Demo): Promise<Page[]> {
+  // Five pages, each moved through half an hour of fake time: twice the usual time limit
+  // on a loaded 2-core machine (seen at 25 s in CI).
+  test.setTimeout(60_000);
   await context.clock.install();
   const first = await context.newPage();
   await signIn(first, demo);
