@@ -212,7 +212,10 @@ class SessionImpl implements Session {
     const after = 'live' in next ? next.live : null;
     const tracked = run?.tracking?.sessionId ?? null;
     if (!isLive(next) || tracked !== after?.sessionId) this.#untrack();
-    if (run && isLive(next) && run.tracking === null) work.push(this.#track(run, next.live.sessionId));
+    // A live change moves the deadlines (activity, a renewal): the watchdog looks again and
+    // reschedules ("Stay signed in" during a warning brings the next warning before the end
+    // it waited for). A look that changes nothing more stops there.
+    if (run && isLive(next)) work.push(run.tracking ? run.tracking.watchdog.poke : this.#track(run, next.live.sessionId));
     if (next.status !== 'expired') {
       run?.cancelExpiry();
       if (run) run.cancelExpiry = () => undefined;

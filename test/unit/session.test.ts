@@ -89,6 +89,18 @@ describe('the idle limit (NIST 800-63B rev3 §4.2.3: 30 minutes)', () => {
     });
   });
 
+  it('after "Stay signed in", the next warning comes warningBeforeMs before the new end, also when that is before the end it waited for', async () => {
+    const policy = { idleTimeoutMs: 21_000, warningBeforeMs: 20_000, absoluteTimeoutMs: 12 * 60 * MIN };
+    const { session: s, events } = await signedIn(claimsAt(T0), { policy });
+    const warnings = () => events.filter((e) => e.type === 'warning').map((e) => e.at);
+    clock.advance(1000);
+    expect(warnings()).toEqual([T0 + 1000]);
+    clock.advance(5000);
+    await s.staySignedIn();
+    clock.advance(1000);
+    expect(warnings()).toEqual([T0 + 1000, T0 + 7000]);
+  });
+
   it('counts trusted input as activity and ignores synthetic events', async () => {
     const { session: s } = await signedIn();
     clock.advance(10 * MIN);

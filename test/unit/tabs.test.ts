@@ -4,6 +4,7 @@
 // store. The provider is a stand-in.
 import { afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createSessionWith, TOKEN_REQUEST_TIMEOUT_MS, type Session } from '../../src/session.js';
+import type { SessionOptions } from '../../src/options.js';
 import { createMemoryStore, type RecordStore } from '../../src/store.js';
 import { claimsAt, CLIENT_ID, fakeOidc, FakeClock, ISSUER, makeKeys, MIN, tabDeps, watchChannels, watchListeners, type Keys } from './support.js';
 
@@ -38,24 +39,24 @@ afterEach(() => {
 // A BroadcastChannel message arrives a few milliseconds of real time after it is posted.
 const delivered = () => new Promise((resolve) => setTimeout(resolve, 20));
 
-async function tab(leader: boolean, oidc = fakeOidc('unused')) {
-  const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired: 'none' },
+async function tab(leader: boolean, oidc = fakeOidc('unused'), options: Partial<SessionOptions> = {}) {
+  const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired: 'none', ...options },
     // The memory store stands for the one IndexedDB record both tabs share.
     { ...oidc.deps, keys: keys.keys, store: { ...store, kind: 'indexeddb' }, ...tabDeps(leader) });
   sessions.push(s);
   return { session: s, oidc };
 }
 
-async function signedInTab() {
+async function signedInTab(options: Partial<SessionOptions> = {}) {
   history.replaceState(null, '', '/callback?code=abc&state=xyz');
-  const first = await tab(true, fakeOidc(await keys.sign(claimsAt(T0))));
+  const first = await tab(true, fakeOidc(await keys.sign(claimsAt(T0))), options);
   await first.session.start();
   history.replaceState(null, '', '/');
   return first;
 }
 
-async function secondTab() {
-  const second = await tab(false);
+async function secondTab(options: Partial<SessionOptions> = {}) {
+  const second = await tab(false, fakeOidc('unused'), options);
   const started = second.session.start();
   await delivered();
   await started;
@@ -89,6 +90,24 @@ it('activity in one tab moves the idle deadline in the other', async () => {
   expect(second.session.getSnapshot().lastActivityAt).toBe(T0 + 20 * MIN);
   clock.advance(25 * MIN);
   expect(second.session.getSnapshot().status).toBe('active');
+});
+
+it('"Stay signed in" in one tab brings the next warning in the other on time, before the end it waited for', async () => {
+  const policy = { idleTimeoutMs: 21_000, warningBeforeMs: 20_000, absoluteTimeoutMs: 12 * 60 * MIN };
+  await signedInTab({ policy });
+  const second = await secondTab({ policy });
+  const start = clock.now();
+  const warnings: number[] = [];
+  second.session.on('warning', () => warnings.push(clock.now() - start));
+  clock.advance(1000);
+  expect(second.session.getSnapshot().status).toBe('warning');
+  await sessions[0]!.staySignedIn();
+  await delivered();
+  expect(second.session.getSnapshot().status).toBe('active');
+  warnings.length = 0;
+  const stayed = clock.now() - start;
+  clock.advance(1000);
+  expect(warnings).toEqual([stayed + 1000]);
 });
 
 it('sign-out in one tab signs out the other', async () => {
