@@ -14,6 +14,8 @@ interface DemoConfig {
 /** What the "Try it" controls chose: kept in localStorage (no tokens: those stay in memory). */
 interface DemoSettings {
   short?: boolean;
+  /** Any policy (npm run bench sets one whose warning comes a second after activity). */
+  policy?: { idleTimeoutMs: number; absoluteTimeoutMs: number; warningBeforeMs: number };
   onExpired?: '' | DemoConfig['onExpired'];
   lang?: string;
 }
@@ -131,8 +133,15 @@ function showError(error: unknown): void {
 }
 
 async function main(): Promise<void> {
+  // `?no-sdk`: the same page without the SDK, the benchmark's baseline for the cost of activity.
+  if (new URLSearchParams(location.search).has('no-sdk')) {
+    $('summary').textContent = 'This page runs without the SDK (the benchmark’s baseline).';
+    document.body.dataset.ready = 'true';
+    return;
+  }
   const config = (await (await fetch('/config.json')).json()) as DemoConfig;
   const settings = readSettings();
+  const chosenPolicy = settings.policy ?? (settings.short ? SHORT_POLICY : undefined);
   const onExpired = settings.onExpired || config.onExpired;
   const options: SessionOptions = {
     authority: config.authority,
@@ -141,12 +150,19 @@ async function main(): Promise<void> {
     onExpired,
     authParams: config.authParams,
     ...(config.serverPath ? { serverUrl: `${location.origin}${config.serverPath}` } : {}),
-    ...(settings.short ? { policy: SHORT_POLICY } : {}),
+    ...(chosenPolicy ? { policy: chosenPolicy } : {}),
     redirectUri: `${location.origin}/callback`,
     postLogoutRedirectUri: `${location.origin}/`,
     scope: 'openid profile email',
   };
+  // Marks for the benchmark's start-up figure: from the session created to its first known status.
+  performance.mark('osg:created');
   const session: Session = createSession(options);
+  const offKnown = session.subscribe((snapshot) => {
+    if (snapshot.status === 'loading') return;
+    performance.mark('osg:known');
+    offKnown();
+  });
   // Exposed for the end-to-end tests and for poking at in the console.
   (window as unknown as { demoSession: Session }).demoSession = session;
 
@@ -156,7 +172,7 @@ async function main(): Promise<void> {
   dialog.lang = settings.lang ?? 'en';
   dialog.session = session;
 
-  const policy = settings.short ? SHORT_POLICY : { idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 12 * 3_600_000, warningBeforeMs: 2 * 60_000 };
+  const policy = chosenPolicy ?? { idleTimeoutMs: 30 * 60_000, absoluteTimeoutMs: 12 * 3_600_000, warningBeforeMs: 2 * 60_000 };
   $('policy').textContent = `Now: signed out after ${duration(policy.idleTimeoutMs)} without activity (warned ${duration(policy.warningBeforeMs)} before), and ${duration(policy.absoluteTimeoutMs)} after signing in whatever you do. At a limit: ${AT_LIMIT[onExpired]}.`;
   const show = () => render(session.getSnapshot(), policy);
   session.subscribe(show);

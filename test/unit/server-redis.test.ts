@@ -2,46 +2,16 @@
 // a loopback port picked here, stopped after): a logout received by one instance reaches an
 // event stream on the other, a jti replayed to the other is refused, and with Redis stopped
 // the instances answer 503 within seconds, then recover when it is back.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { decodeJwt, importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENTS, startIdp, TEST_USER, type Idp } from '../../demo/idp/index.js';
 import { BACKCHANNEL_LOGOUT_EVENT, createCompanion, redisStore, type Companion, type CompanionStore } from '../../src/server/index.js';
+import { freePort, startRedis, stopRedis } from '../redis-server.js';
 
-const REDIS = process.env.REDIS_SERVER_PATH ?? '/usr/bin/redis-server';
-
-async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-/** Starts redis-server on `port` (no persistence) and resolves once it accepts connections. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  if (!existsSync(REDIS)) throw new Error(`redis-server not found at ${REDIS}: install it (apt-get install redis-server) or set REDIS_SERVER_PATH`);
-  const child = spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('Ready to accept connections')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
-  });
-  return child;
-}
-
-const stopRedis = (child: ChildProcess) => new Promise<void>((resolve) => {
-  if (child.exitCode !== null) return resolve();
-  child.once('exit', () => resolve());
-  child.kill('SIGTERM');
-});
 
 interface Instance { readonly base: string; readonly server: Server; readonly companion: Companion; readonly store: CompanionStore }
 
