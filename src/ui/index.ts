@@ -1,7 +1,6 @@
 // oidc-session-guard/ui: <session-timeout-dialog>, an accessible, translated timeout
 // warning. `el.session = session` is all the wiring. It imports nothing from the core at run
 // time: it is loaded on its own, only by apps that show it.
-import type { LimitReason } from '../policy.js';
 import type { Session, SessionSnapshot } from '../session.js';
 import { durationOf, fill, languageOf, MESSAGES, spokenLeft, timeLeft, type Language, type TimeoutMessages } from './messages.js';
 
@@ -293,8 +292,6 @@ export function defineTimeoutDialog(): typeof SessionTimeoutDialog {
   if (!customElements.get(TAG)) customElements.define(TAG, SessionTimeoutDialog);
   return customElements.get(TAG) as typeof SessionTimeoutDialog;
 }
-
-export type { LimitReason };
 
 declare global {
   interface HTMLElementTagNameMap {
