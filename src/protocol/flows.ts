@@ -18,6 +18,10 @@ import type { LimitReason } from '../policy.js';
 export const silentMaxAge = (ctx: FlowContext): number | undefined =>
   authorizeExtras(ctx.profile, { reauthRequired: false, absoluteTimeoutMs: ctx.settings.policy.absoluteTimeoutMs }).maxAgeSec;
 
+/** `value` if it names a limit ('idle', 'absolute', 'session_expiry'), else null: one check for the sign-in state both ways. */
+export const limitOf = (value: unknown): LimitReason | null =>
+  value === 'idle' || value === 'absolute' || value === 'session_expiry' ? value : null;
+
 /** A silent request made now: what its answer is checked against. */
 const silentRequest = (ctx: FlowContext, maxAgeSec: number | undefined): AuthRequest => ({ at: ctx.now(), maxAge: maxAgeSec ?? null, maxAgeSent: maxAgeSec !== undefined });
 
@@ -154,7 +158,7 @@ export async function signIn(ctx: FlowContext, options: { returnTo?: unknown; pr
   const { prompt } = options;
   // The limit that ended this tab's session: the state remembers it, and the `signed-in`
   // event on the way back tells it.
-  const after = typeof state === 'string' ? state : state && 'reason' in state && ['idle', 'absolute', 'session_expiry'].includes(state.reason!) ? state.reason as LimitReason : null;
+  const after = typeof state === 'string' ? state : state && 'reason' in state ? limitOf(state.reason) : null;
   // Every supported provider takes these two (NHS login: empty, none, login).
   if (prompt !== undefined && prompt !== 'none' && prompt !== 'login') throw new TypeError(`"prompt" must be 'none' or 'login'; got ${JSON.stringify(prompt)}`);
   if (reauthRequired && prompt === 'none') throw new SessionError('LOGIN_REQUIRED', 'the last session reached a limit: the user must authenticate again');

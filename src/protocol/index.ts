@@ -9,9 +9,7 @@ import type { ProviderMetadata } from '../metadata.js';
 import type { Settings } from '../options.js';
 import type { ProviderProfile } from '../profiles.js';
 import type { AuthorizeRequest, OidcPort, SigninResult } from './types.js';
-import type { LimitReason } from '../policy.js';
-
-const LIMITS: readonly unknown[] = ['idle', 'absolute', 'session_expiry'];
+import { limitOf } from './flows.js';
 
 const TRANSIENT = new Set(['server_error', 'temporarily_unavailable']);
 
@@ -102,7 +100,7 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
         renewSessionId: typeof state.renewSessionId === 'string' ? state.renewSessionId : null,
         // A state that does not say when it was made proves no recent authentication: it asks for one (fail closed).
         request: isCount(state.at) && (state.maxAge === null || isCount(state.maxAge))
-          ? { at: state.at, maxAge: state.maxAge, maxAgeSent: state.maxAgeSent !== false, retried: state.retried === true, after: LIMITS.includes(state.after as LimitReason) ? (state.after as LimitReason) : null }
+          ? { at: state.at, maxAge: state.maxAge, maxAgeSent: state.maxAgeSent !== false, retried: state.retried === true, after: limitOf(state.after) }
           : { at: now(), maxAge: 0, maxAgeSent: true, retried: true, after: null },
       };
     },
