@@ -1,16 +1,5 @@
-import { existsSync } from 'node:fs';
 import { defineConfig } from '@playwright/test';
-
-// Debian's Chromium where Playwright cannot download its own (this machine and CI);
-// CHROMIUM_PATH overrides; elsewhere Playwright's own browser.
-const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-const args = [
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []),
-];
+import { chromiumLaunch } from './test/e2e/chromium.js';
 
 export default defineConfig({
   testDir: 'test/e2e',
@@ -24,7 +13,7 @@ export default defineConfig({
   reporter: [['list'], ['./test/e2e/summary-reporter.ts']],
   use: {
     browserName: 'chromium',
-    launchOptions: { ...(executablePath ? { executablePath } : {}), args },
+    launchOptions: chromiumLaunch,
     trace: 'retain-on-failure',
   },
 });

@@ -13,7 +13,7 @@ import { importJWK, SignJWT } from 'jose';
 import { CLIENTS, startIdp, type Idp } from '../demo/idp/index.js';
 import { BACKCHANNEL_LOGOUT_EVENT, createCompanion, redisStore, type Companion, type CompanionStore } from '../src/server/index.js';
 import { validateLogoutToken } from '../src/server/logout-token.js';
-import { PROVIDER_ALGORITHMS } from '../src/server/options.js';
+import { profiles } from '../src/profiles.js';
 import { providerOf } from '../src/server/provider.js';
 import { freePort, startRedis, stopRedis } from '../test/redis-server.js';
 import { bytes, ms, quantile, type BenchPart, type BenchRow } from './types.js';
@@ -222,7 +222,7 @@ async function measureFanOut(idp: Idp, key: CryptoKey, instances: readonly Insta
 async function measureValidation(idp: Idp, key: CryptoKey) {
   // The companion's own key lookup (metadata, JWKS, cached), warmed by the first call.
   const provider = providerOf(idp.issuer);
-  const options = { issuer: idp.issuer, audience: CLIENT_ID, keys: provider.keys, algorithms: PROVIDER_ALGORITHMS.generic };
+  const options = { issuer: idp.issuer, audience: CLIENT_ID, keys: provider.keys, algorithms: profiles.generic.idTokenAlgorithms };
   const signMany = async (count: number) => {
     const tokens: string[] = [];
     // In batches: WebCrypto signs on libuv's thread pool, so several at once go faster.

@@ -145,7 +145,9 @@ function serveApp(app: Server, port: number, options: AppOptions, idp: Idp): Dem
   app.on('request', (req, res) => {
     const { pathname } = new URL(req.url ?? '/', appOrigin);
     const send = (status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': type, 'content-security-policy': csp, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store', ...headers });
+      // no-cache, not no-store: always revalidated, and the page may still enter the
+      // back/forward cache (browsers keep no page served no-store there).
+      res.writeHead(status, { 'content-type': type, 'content-security-policy': csp, 'x-content-type-options': 'nosniff', 'cache-control': 'no-cache', ...headers });
       res.end(body);
     };
     if (pathname === '/config.json') return send(200, TYPES['.json'] ?? 'application/json', config);

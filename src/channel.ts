@@ -32,7 +32,8 @@ export type TabMessage =
   | ({ readonly type: 'signed-in' } & SessionHandover)
   | { readonly type: 'renewed'; readonly sessionId: string; readonly tokens: TokenSet }
   | { readonly type: 'renew-request'; readonly sessionId: string }
-  | { readonly type: 'renew-failed'; readonly sessionId: string; readonly code: string }
+  /** `spent`: the refresh went out and its answer was lost; every tab drops that refresh token. */
+  | { readonly type: 'renew-failed'; readonly sessionId: string; readonly code: string; readonly spent?: true }
   | { readonly type: 'signed-out'; readonly sessionId: string; readonly reason?: 'remote_logout' }
   | { readonly type: 'expired'; readonly sessionId: string; readonly reason: 'idle' | 'absolute' | 'session_expiry' | 'error' }
   | { readonly type: 'token-request'; readonly sessionId: string; readonly requestId: string }
@@ -85,7 +86,7 @@ export function parseMessage(raw: unknown, now: number): Envelope | null {
       ok = isId(raw.sessionId);
       break;
     case 'renew-failed':
-      ok = isId(raw.sessionId) && typeof raw.code === 'string';
+      ok = isId(raw.sessionId) && typeof raw.code === 'string' && (raw.spent === undefined || raw.spent === true);
       break;
     case 'expired':
       ok = isId(raw.sessionId) && EXPIRY_REASONS.has(raw.reason as string);

@@ -1,6 +1,7 @@
 // Constants (and one helper) shared by the eager core and the lazy chunks: kept apart so
 // that sharing them shares nothing else.
 import type { Clock, TimerHandle } from './clock.js';
+import type { Live } from './machine.js';
 
 /** PKCE verifier and state survive a redirect in sessionStorage under this prefix: per tab, and not tokens. */
 export const STATE_PREFIX = 'oidc-session-guard.';
@@ -24,3 +25,6 @@ export function within<T>(work: Promise<T>, ms: number, clock: Clock, error: () 
     timer = clock.setTimeout(() => reject(error()), ms);
   })]).finally(() => clock.clearTimeout(timer));
 }
+
+/** `live` without its refresh token: spent, or perhaps spent (its refresh's answer was lost), so never sent again. */
+export const withoutRefreshToken = (live: Live): Live => ({ ...live, tokens: { ...live.tokens, refreshToken: null } });

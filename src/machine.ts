@@ -60,6 +60,8 @@ export type Action =
   | { readonly type: 'begin'; readonly live: Live; readonly now: number }
   | { readonly type: 'look'; readonly now: number }
   | { readonly type: 'activity'; readonly at: number; readonly now: number; readonly stay: boolean; readonly remote: boolean }
+  /** The shared record's `lastActivityAt`: activity another tab accepted, which this tab did not hear of. */
+  | { readonly type: 'record'; readonly at: number; readonly now: number }
   | { readonly type: 'update'; readonly live: Live; readonly now: number }
   | { readonly type: 'expire'; readonly reason: LimitReason | 'error'; readonly now: number; readonly remote: boolean };
 
@@ -125,6 +127,10 @@ export function reduce(state: State, action: Action, policy: SessionPolicy): Sta
       const counts = at > live.lastActivityAt && (action.stay ? phaseAt !== 'expired' : phaseAt === 'active');
       return settle(state, counts ? judge({ ...live, lastActivityAt: at }, action.now, policy) : now);
     }
+    case 'record':
+      // Judged where the input happened, and written only there if it counted: it stands here
+      // too, however stale this tab's own view (never later than now, never past a cap).
+      return settle(state, judge({ ...live, lastActivityAt: Math.max(live.lastActivityAt, Math.min(action.at, action.now)) }, action.now, policy));
   }
 }
 
@@ -214,7 +220,7 @@ export function eventsOf(prev: State, next: State, now: number): SessionEvent[] 
     const same = before !== null && before.live.sessionId === next.live.sessionId;
     if (!same) events.push(['signed-in', { claims: next.live.claims, after: next.live.after ?? null }]);
     if (same && next.live.lastActivityAt > before.live.lastActivityAt) events.push(['activity', { at: next.live.lastActivityAt }]);
-    if (same && isLive(next) && next.live.tokens !== before.live.tokens) events.push(['renewed', { accessTokenExpiresAt: next.live.tokens.accessTokenExpiresAt }]);
+    if (same && isLive(next) && next.live.tokens.accessToken !== before.live.tokens.accessToken) events.push(['renewed', { accessTokenExpiresAt: next.live.tokens.accessTokenExpiresAt }]);
     const was = same ? before.status : null;
     // A warning of another limit (idle turned into the cap) is a new warning.
     const newReason = was === 'warning' && before!.decision.reason !== next.decision.reason;

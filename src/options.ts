@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from './clock.js';
 import { resolvePolicy, type PresetName, type SessionPolicy } from './policy.js';
-import { providers, type ProviderName } from './providers.js';
+import { providers, resolveProvider, type ProviderName, type ProviderQuirks } from './providers.js';
+import type { ProviderProfile } from './profiles.js';
 
 /** What to do when the session hits a limit. */
 export type OnExpired = 'reauthenticate' | 'sign-out' | 'none';
@@ -24,10 +25,12 @@ export interface SessionOptions {
    */
   scope?: string;
   /**
-   * The provider profile, which sets the provider's quirks.
+   * The provider profile, which sets the provider's quirks: a name, or a named profile with
+   * the fields in which this provider differs from it (each validated), e.g.
+   * `{ extends: 'generic', supportsMaxAgeZero: false, promptNoneRequiresIdTokenHint: true }`.
    * @default 'generic'
    */
-  provider?: ProviderName;
+  provider?: ProviderName | ProviderQuirks;
   /**
    * The session limits: a preset name or custom limits in milliseconds.
    * @default 'nist-800-63b-3-aal2'
@@ -59,7 +62,10 @@ export interface Settings {
   readonly redirectUri: string;
   readonly postLogoutRedirectUri: string;
   readonly scope: string;
+  /** The named profile the provider extends. */
   readonly provider: ProviderName;
+  /** The fields in which the provider differs from that profile. */
+  readonly quirks: Readonly<Partial<ProviderProfile>>;
   readonly policy: SessionPolicy;
   readonly onExpired: OnExpired;
   readonly serverUrl: string | null;
@@ -135,7 +141,7 @@ export function resolveOptions(options: unknown): Settings {
   const scope = input.scope === undefined ? 'openid' : nonEmptyString(input.scope, 'options.scope');
   if (!scope.split(/\s+/).includes('openid')) bad('options.scope', `must include 'openid'; got '${scope}'`);
 
-  const provider = oneOf(input.provider, Object.keys(providers) as ProviderName[], 'options.provider', 'generic');
+  const { name: provider, quirks } = resolveProvider(input.provider, 'options.provider');
   const profile = providers[provider];
   const policy = resolvePolicy(input.policy);
   const onExpired = oneOf(input.onExpired, ON_EXPIRED, 'options.onExpired', 'reauthenticate');
@@ -171,6 +177,7 @@ export function resolveOptions(options: unknown): Settings {
     postLogoutRedirectUri: postLogout.href,
     scope,
     provider,
+    quirks,
     policy,
     onExpired,
     serverUrl,

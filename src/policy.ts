@@ -136,23 +136,3 @@ export function decide(record: TimingRecord, now: number, policy: SessionPolicy)
   const phase = now >= expiresAt ? 'expired' : now >= warningAt ? 'warning' : 'active';
   return { phase, reason, expiresAt, warningAt, idleExpiresAt, absoluteExpiresAt, sessionExpiresAt };
 }
-
-/** Automatic renewal starts this long before the access token expires. */
-export const RENEW_BEFORE_EXPIRY_MS = 60_000;
-/** After an automatic renewal failed, the next is not tried for this long. */
-export const RENEW_RETRY_MS = 60_000;
-/** Automatic renewals are at least this far apart, whatever lifetime the provider gives tokens. */
-export const RENEW_MIN_INTERVAL_MS = 5_000;
-
-/**
- * When automatic renewal is due (epoch ms), or null when the access token has no known
- * expiry: a minute ahead, or half the token's lifetime if that is shorter, never sooner
- * than {@link RENEW_MIN_INTERVAL_MS} after the tokens were obtained (a provider handing
- * out nearly expired tokens is not hammered), and not within {@link RENEW_RETRY_MS} of a
- * failure.
- */
-export function renewDueAt(accessTokenExpiresAt: number | null, obtainedAt: number, failedAt: number): number | null {
-  if (accessTokenExpiresAt === null) return null;
-  const lead = Math.min(RENEW_BEFORE_EXPIRY_MS, Math.max(0, (accessTokenExpiresAt - obtainedAt) / 2));
-  return Math.max(accessTokenExpiresAt - lead, obtainedAt + RENEW_MIN_INTERVAL_MS, failedAt + RENEW_RETRY_MS);
-}

@@ -1,13 +1,28 @@
+import type { ProviderProfile } from './profiles.js';
+
 /** The name of a provider profile. */
 export type ProviderName = 'generic' | 'nhs-login' | 'signaturgruppen-broker';
 
+/** What the eager core needs of a provider; the quirks the protocol and verification act on are in profiles.ts. */
+export interface ProviderNeeds {
+  /** The token endpoint needs the server companion (client authentication, or no CORS from browsers). */
+  readonly needsServer: boolean;
+  /** Authorize parameters the provider refuses, so `authParams` may not carry them. */
+  readonly unsupportedAuthParams: readonly string[];
+}
+
 /**
- * What the eager core needs of each provider; the quirks the protocol and verification act
- * on are in profiles.ts, loaded with verification. Sources: NHS login's developer
- * documentation and Interface Specification; the Signaturgruppen Broker's public
- * documentation.
+ * A provider described by the app: a named profile, and each quirk in which this provider
+ * differs from it. Every field is validated (a TypeError names the bad one).
+ * @example { extends: 'generic', supportsMaxAgeZero: false, promptNoneRequiresIdTokenHint: true }
  */
-export const providers: Readonly<Record<ProviderName, { readonly needsServer: boolean; readonly unsupportedAuthParams: readonly string[] }>> = {
+export type ProviderQuirks = { readonly extends: ProviderName } & Partial<ProviderProfile>;
+
+/**
+ * What the eager core needs of each provider. Sources: NHS login's developer documentation
+ * and Interface Specification; the Signaturgruppen Broker's public documentation.
+ */
+export const providers: Readonly<Record<ProviderName, ProviderNeeds>> = {
   generic: { needsServer: false, unsupportedAuthParams: [] },
   // Public clients are not supported: private_key_jwt (RFC 7523) at the token endpoint, which
   // only a server can add. Not supported on authorize: max_age, ui_locales, id_token_hint,
@@ -18,3 +33,34 @@ export const providers: Readonly<Record<ProviderName, { readonly needsServer: bo
   // idp_values (authParams) selects the identity provider, e.g. mitid, mitid_erhverv.
   'signaturgruppen-broker': { needsServer: true, unsupportedAuthParams: [] },
 };
+
+/** Asymmetric JWS algorithms (RFC 7518, RFC 8037): never `none`, never HMAC (a public client has no secret). */
+export const ASYMMETRIC_ALG = /^((RS|PS|ES)(256|384|512)|EdDSA|Ed25519)$/;
+
+/** The quirks an app may set: lists of strings, and flags. */
+const LISTS = ['idTokenAlgorithms', 'loginRequiredErrors'];
+const FLAGS = ['supportsMaxAge', 'supportsMaxAgeZero', 'endSessionRequiresIdTokenHint', 'idTokenHintOnAuthorize', 'promptNoneRequiresIdTokenHint', 'logoutTokenRequiresExp'];
+
+/**
+ * The provider option (`createSession`'s and the companion's): a profile name, or a named
+ * profile with the quirks that differ. Returns the name and those quirks.
+ * @throws TypeError naming the bad field (`path` is the option's name).
+ */
+export function resolveProvider(value: unknown, path: string): { readonly name: ProviderName; readonly quirks: Partial<ProviderProfile> } {
+  const names = Object.keys(providers);
+  const named = typeof value !== 'object' || value === null;
+  const given = (named ? { extends: value ?? 'generic' } : value) as Record<string, unknown>;
+  const quirks: Record<string, unknown> = {};
+  // `extends` first, and always: a profile is a named one and what differs from it.
+  for (const [key, field] of Object.entries({ extends: given.extends, ...given })) {
+    const list = LISTS.includes(key) && Array.isArray(field) && field.every((item) => typeof item === 'string' && item !== '')
+      && (key !== 'idTokenAlgorithms' || (field.length > 0 && field.every((alg: string) => ASYMMETRIC_ALG.test(alg))));
+    if (key === 'extends' ? !names.includes(field as string) : !(list || (FLAGS.includes(key) && typeof field === 'boolean'))) {
+      throw new TypeError(`"${named ? path : `${path}.${key}`}" ${key === 'extends' ? `must be one of ${names.map((n) => `'${n}'`).join(', ')}${named ? ' or { extends, ...quirks }' : ''}`
+        : LISTS.includes(key) ? `must be a list of strings${key === 'idTokenAlgorithms' ? ', asymmetric algorithms only (RS, PS or ES with 256, 384 or 512; EdDSA; Ed25519)' : ''}`
+          : FLAGS.includes(key) ? 'must be true or false' : `is not a provider quirk (${[...LISTS, ...FLAGS].join(', ')})`}; got ${JSON.stringify(field)}`);
+    }
+    if (key !== 'extends') quirks[key] = list ? Object.freeze([...(field as string[])]) : field;
+  }
+  return { name: given.extends as ProviderName, quirks: Object.freeze(quirks) };
+}

@@ -1,21 +1,19 @@
 import type { JWTVerifyGetKey } from 'jose';
-import { trackActivity, type ActivityTracker } from './activity.js';
 import { electLeader, lockLeadership, openChannel, type Leadership, type SessionHandover, type TabChannel } from './channel.js';
 import { monotonicTime } from './clock.js';
 import { Emitter, type Unsubscribe } from './emitter.js';
 import { SessionError } from './errors.js';
 import { eventsOf, isLive, LOADING, reduce, sameSnapshot, snapshotOf, type Action, type Live, type SessionEvents, type SessionSnapshot, type State, type TokenSet, type WithLive } from './machine.js';
+import type { Tracking } from './tracking.js';
 import type { ProviderMetadata } from './metadata.js';
 import { resolveOptions, type SessionOptions, type Settings } from './options.js';
-import { renewDueAt } from './policy.js';
 import type * as Protocol from './protocol/index.js';
 import type { ProviderProfile } from './profiles.js';
 import type { OidcPort } from './protocol/types.js';
-import { assess, createIdbStore, createMemoryStore, endedRecord, liveRecord, recordOf, type RecordStore, type SessionRecord } from './store.js';
-import { handoverOf, onTabMessage, RENEW_DEDUPE_MS, TOKEN_REQUEST_TIMEOUT_MS, type TabsHost } from './tabs.js';
+import { assess, closeDatabase, createIdbStore, createMemoryStore, endedRecord, liveRecord, newsOf, recordOf, type RecordStore, type SessionRecord } from './store.js';
+import { handoverOf, onTabMessage, TOKEN_REQUEST_TIMEOUT_MS, type TabsHost } from './tabs.js';
 import { isSigninResponse, isSignoutResponse, notifyParent } from './urls.js';
 import type { Verifier } from './verify.js';
-import { startWatchdog, type Watchdog } from './watchdog.js';
 
 export type { SessionEvents, SessionReason, SessionSnapshot, SessionStatus } from './machine.js';
 export { TOKEN_REQUEST_TIMEOUT_MS } from './tabs.js';
@@ -98,17 +96,10 @@ interface Run {
   cancelExpiry: () => void;
 }
 
-/** What runs while a session is live: input, the watchdog, the renewal leader. */
-interface Tracking {
-  readonly sessionId: string;
-  readonly abort: AbortController;
-  readonly tracker: ActivityTracker;
-  readonly watchdog: Watchdog;
-  readonly leader: Promise<Leadership>;
-  elected: Leadership | null;
-  /** Stops the server companion's event stream, held by the leading tab. */
-  remote: (() => void) | null;
-}
+/** The live-time chunk (tracking.ts): loaded once there is a session to run, then kept. */
+type TrackingLib = typeof import('./tracking.js');
+let trackingLib: TrackingLib | null = null;
+const loadTracking = (): Promise<TrackingLib> => import('./tracking.js').then((lib) => (trackingLib = lib));
 
 const isCap = (reason: unknown): boolean => reason === 'absolute' || reason === 'session_expiry';
 
@@ -138,8 +129,6 @@ class SessionImpl implements Session {
   #reauthRequired = false;
   #verifier: Promise<{ verifier: Verifier; metadata: ProviderMetadata; profile: ProviderProfile }> | null = null;
   #protocol: Promise<{ lib: typeof Protocol; ctx: Protocol.FlowContext }> | null = null;
-  #renewing: Promise<void> | null = null;
-  #autoRenew = { failedAt: -Infinity, pending: false };
   /** What transitions have still to do, in order: notify, then the work each asked for. */
   #queue: (() => void)[] = [];
   #notifying = false;
@@ -215,7 +204,7 @@ class SessionImpl implements Session {
     // A live change moves the deadlines (activity, a renewal): the watchdog looks again and
     // reschedules ("Stay signed in" during a warning brings the next warning before the end
     // it waited for). A look that changes nothing more stops there.
-    if (run && isLive(next)) work.push(run.tracking ? run.tracking.watchdog.poke : this.#track(run, next.live.sessionId));
+    if (run && isLive(next)) work.push(run.tracking ? run.tracking.poke : this.#track(run, next.live.sessionId));
     if (next.status !== 'expired') {
       run?.cancelExpiry();
       if (run) run.cancelExpiry = () => undefined;
@@ -320,8 +309,9 @@ class SessionImpl implements Session {
         result = await this.#callback;
       } catch (error) {
         if (!run.abort.signal.aborted) this.#callback = null;
-        // The provider did not authenticate the user (recently enough): the next sign-in must.
-        if (error instanceof SessionError && error.code === 'LOGIN_REQUIRED') this.#reauthRequired = true;
+        // The provider did not authenticate the user (recently enough), or its token proves no
+        // authentication (an impossible auth_time): the next sign-in must authenticate.
+        if (error instanceof SessionError && (error.code === 'LOGIN_REQUIRED' || error.code === 'ID_TOKEN_INVALID')) this.#reauthRequired = true;
         throw error;
       }
       stopGuard();
@@ -398,7 +388,7 @@ class SessionImpl implements Session {
 
   /** Makes `live` this tab's session: the record first (other tabs check hand-overs against it), then the state, then the other tabs. */
   async #begin(run: Run, live: Live, stopGuard: () => void): Promise<void> {
-    await this.#writeNow(run, recordOf(live));
+    await Promise.all([this.#writeNow(run, recordOf(live)), loadTracking()]);
     stopGuard();
     if (this.#take(live)) run.channel.post({ type: 'signed-in', ...handoverOf(live) });
   }
@@ -421,7 +411,7 @@ class SessionImpl implements Session {
     const record = async () => (shared ? this.#recordOf(run, handover.sessionId) : null);
     const first = await record();
     if ((shared && !first) || this.#run !== run) return false;
-    const { verifier } = await this.#loadVerifier();
+    const [{ verifier }] = await Promise.all([this.#loadVerifier(), loadTracking()]);
     const state = this.#state;
     const live = await verifier.adopt(handover, first, 'live' in state ? state.live : null, this.#now());
     // The record again: the session may have been signed out or expired while this tab verified.
@@ -434,7 +424,6 @@ class SessionImpl implements Session {
     const state = this.#state;
     this.#held = isLive(state) ? state.live : this.#held;
     this.#starting = null;
-    this.#renewing = null;
     this.#abort?.abort();
     this.#abort = null;
     // Back to loading through the one path: tracking ends, subscribers hear of it.
@@ -447,77 +436,63 @@ class SessionImpl implements Session {
     if (typeof document !== 'undefined') delete document.documentElement.dataset.sessionStatus;
   }
 
-  // ---- tracking while live ----
+  // ---- tracking while live (a lazy chunk: tracking.ts) ----
 
+  /** Starts live time for session `sessionId` (at once when its chunk is loaded); returns the first look. */
   #track(run: Run, sessionId: string): () => void {
-    const win = globalThis as unknown as Window;
-    const { clock } = this.#settings;
-    const name = `oidc-session-guard|${this.#key}`;
-    const leader = this.#deps.leadership ? Promise.resolve(this.#deps.leadership(name)) : electLeader(name, clock);
-    const abort = new AbortController();
-    const tracker = trackActivity({ window: win, clock, now: this.#now, onActivity: () => this.#run?.tracking?.watchdog.poke() });
-    const watchdog = startWatchdog({ window: win, clock, now: this.#now, look: () => this.#look() });
-    const tracking: Tracking = { sessionId, abort, tracker, watchdog, leader, elected: null, remote: null };
-    run.tracking = tracking;
-    void leader.then(async (elected) => {
-      if (abort.signal.aborted) return elected.close();
-      tracking.elected = elected;
-      if (await elected.decided()) this.#listenRemote(tracking);
-    }, () => undefined);
+    const start = (lib: TrackingLib) => {
+      if (this.#run !== run || run.tracking || !this.#holds(sessionId)) return;
+      run.tracking = lib.startTracking({
+        sessionId,
+        clock: this.#settings.clock,
+        now: this.#now,
+        serverUrl: this.#settings.serverUrl,
+        store: () => run.store,
+        leadership: () => {
+          const name = `oidc-session-guard|${this.#key}`;
+          return this.#deps.leadership ? Promise.resolve(this.#deps.leadership(name)) : electLeader(name, this.#settings.clock);
+        },
+        state: () => this.#state,
+        next: (action) => reduce(this.#state, action, this.#settings.policy),
+        dispatch: (action) => this.#dispatch(action),
+        news: newsOf,
+        renew: () => this.renew(),
+        signedOut: (live, reason) => this.#endSignedOut(live, reason),
+        remoteLogout: () => {
+          // Heard here: every other tab hears it from this one.
+          if (this.#holds(sessionId)) run.channel.post({ type: 'signed-out', sessionId, reason: 'remote_logout' });
+          this.#endSignedOut((this.#state as Partial<WithLive>).live ?? null, 'remote_logout');
+        },
+        replaced: () => {
+          this.#dispatch({ type: 'signed-out', reason: null });
+          this.#restore(run, () => {
+            if (this.#run !== run) throw STOPPED;
+          }).catch(() => undefined);
+        },
+        error: (error, code, what) => this.#emitError(error, code, what),
+        closeDatabase,
+      });
+    };
+    if (trackingLib) start(trackingLib);
+    else void loadTracking().then((lib) => {
+      start(lib);
+      run.tracking?.poke();
+    }, (error: unknown) => this.#emitError(error, 'NETWORK', 'tracking'));
     // The first look, once this transition's events are out.
-    return () => watchdog.poke();
+    return () => run.tracking?.poke();
   }
 
   #untrack(): void {
     const tracking = this.#run?.tracking;
     if (!tracking) return;
     this.#run!.tracking = null;
-    tracking.abort.abort();
-    tracking.tracker.stop();
-    tracking.watchdog.stop();
-    tracking.elected?.close();
-    tracking.remote?.();
-  }
-
-  /** Takes the input not yet passed on, decides what is true now, and returns when to look again. */
-  #look(): number | null {
-    const tracking = this.#run?.tracking;
-    if (tracking) this.#listenRemote(tracking);
-    const pending = tracking?.tracker.take() ?? null;
-    const now = this.#now();
-    this.#dispatch(pending === null ? { type: 'look', now } : { type: 'activity', at: pending, now, stay: false, remote: false });
-    const state = this.#state;
-    if (!isLive(state)) return null;
-    const next = state.status === 'active' ? state.decision.warningAt : state.decision.expiresAt;
-    const renewAt = this.#autoRenewAt(state, now);
-    return renewAt !== null && renewAt > now ? Math.min(next, renewAt) : next;
-  }
-
-  /**
-   * With a server companion, the leading tab holds its event stream (a lazy chunk): a logout
-   * at the provider (back-channel) or through the companion signs out every tab. Asked at
-   * each look, so a tab that comes to lead later takes it up.
-   */
-  #listenRemote(tracking: Tracking): void {
-    const url = this.#settings.serverUrl;
-    if (!url || tracking.remote || !tracking.elected?.isLeader()) return;
-    tracking.remote = () => undefined;
-    import('./remote.js').then((lib) => {
-      if (tracking.abort.signal.aborted) return;
-      // Throws without EventSource: then said once, and not tried again in this run.
-      tracking.remote = lib.listenForLogout(`${url}/events`, this.#settings.clock, () => {
-        // Heard here: every other tab hears it from this one.
-        const run = this.#run;
-        if (run && this.#holds(tracking.sessionId)) run.channel.post({ type: 'signed-out', sessionId: tracking.sessionId, reason: 'remote_logout' });
-        this.#endSignedOut((this.#state as Partial<WithLive>).live ?? null, 'remote_logout');
-      });
-    }).catch((error: unknown) => this.#emitError(error, 'NETWORK', 'logout events'));
+    tracking.stop();
   }
 
   /** Looks now: through the watchdog while tracking (it also takes pending input and reschedules). */
   #lookNow(): void {
-    const watchdog = this.#run?.tracking?.watchdog;
-    if (watchdog) watchdog.poke();
+    const tracking = this.#run?.tracking;
+    if (tracking) tracking.poke();
     else this.#dispatch({ type: 'look', now: this.#now() });
   }
 
@@ -527,31 +502,6 @@ class SessionImpl implements Session {
     const state = this.#state;
     if (isLive(state)) return state.live;
     throw state.status === 'expired' && isCap(state.reason) ? limitReached(state.reason) : new SessionError('LOGIN_REQUIRED', 'there is no active session');
-  }
-
-  /**
-   * Automatic renewal, in the renewing tab only, shortly before the access token expires,
-   * and only while the user is active (never during a warning). Returns when it is due.
-   */
-  #autoRenewAt(state: Extract<State, { status: 'active' | 'warning' }>, now: number): number | null {
-    const { live } = state;
-    const due = renewDueAt(live.tokens.accessTokenExpiresAt, live.renewedAt || live.signedInAt, this.#autoRenew.failedAt);
-    if (due === null || now < due) return due;
-    if (state.status !== 'active' || this.#renewing || this.#autoRenew.pending || !this.#run?.tracking?.elected?.isLeader()) return null;
-    this.#autoRenew.pending = true;
-    // Not from inside this look: renew() looks at the clock itself.
-    queueMicrotask(() => {
-      this.renew()
-        .catch((error: unknown) => {
-          this.#autoRenew.failedAt = this.#now();
-          this.#emitError(error, 'RENEW_FAILED', 'renewal');
-        })
-        .finally(() => {
-          this.#autoRenew.pending = false;
-          this.#run?.tracking?.watchdog.poke();
-        });
-    });
-    return null;
   }
 
   // ---- public methods ----
@@ -592,22 +542,28 @@ class SessionImpl implements Session {
     // Within the limits only: a renewal never revives a session and never counts as activity.
     const live = this.#liveNow();
     const run = this.#run!;
-    this.#renewing ??= this.#flows().then(({ lib, ctx }) => lib.renew(ctx, {
+    // Live time (and its renewal window) starts with its chunk.
+    await loadTracking();
+    const tracking = run.tracking;
+    if (!tracking || !this.#holds(live.sessionId)) throw new SessionError('LOGIN_REQUIRED', 'the session ended');
+    return tracking.renewals.ask(() => this.#renewNow(run, live, tracking)).done;
+  }
+
+  /** One renewal through the protocol: here when this tab leads, else through the tab that does. */
+  #renewNow(run: Run, live: Live, tracking: Tracking): Promise<void> {
+    return this.#flows().then(({ lib, ctx }) => lib.renew(ctx, {
       live,
       channel: run.channel,
-      leads: async () => (run.tracking ? (await run.tracking.leader).decided() : true),
+      leads: tracking.leads,
       current: () => (this.#holds(live.sessionId) ? (this.#state as WithLive).live : null),
-      signal: run.tracking!.abort.signal,
+      signal: tracking.signal,
       take: (tokens) => this.#tookRenewal(run, tokens),
       commit: async (next) => {
         await this.#writeNow(run, recordOf(next));
         this.#idTokenHint = next.tokens.idToken;
         this.#dispatch({ type: 'update', live: next, now: this.#now() });
       },
-    })).finally(() => {
-      this.#renewing = null;
-    });
-    return this.#renewing;
+    }));
   }
 
   async getAccessToken(): Promise<string> {
@@ -665,11 +621,12 @@ class SessionImpl implements Session {
       tookRenewal: (tokens) => {
         this.#tookRenewal(run, tokens).catch(this.#reportTaken);
       },
-      renewFor: (live, now) => {
-        if (this.#renewing || !run.tracking?.elected?.isLeader()) return; // a renewal in flight shares its result
-        // Renewed a moment ago and this request crossed it: share, do not renew again.
-        if (now - live.renewedAt < RENEW_DEDUPE_MS) run.channel.post({ type: 'renewed', sessionId: live.sessionId, tokens: live.tokens });
-        else this.renew().catch(() => undefined);
+      renewFor: (live) => {
+        const tracking = run.tracking;
+        // At most one renewal per window whoever asks; one that runs tells every tab itself.
+        tracking?.renewFor(() => this.#renewNow(run, live, tracking), (failure) => run.channel.post(failure
+          ? { type: 'renew-failed', sessionId: live.sessionId, code: failure.code }
+          : { type: 'renewed', sessionId: live.sessionId, tokens: live.tokens }));
       },
       signedOut: (reason) => {
         const state = this.#state;

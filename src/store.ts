@@ -1,4 +1,4 @@
-import { createStore, get, set, type UseStore } from 'idb-keyval';
+import { createStore, get, update, type UseStore } from 'idb-keyval';
 import type { Clock } from './clock.js';
 import { FUTURE_TOLERANCE_MS, within } from './constants.js';
 import type { Live, SessionReason } from './machine.js';
@@ -49,6 +49,17 @@ export function database(): UseStore {
   return opened;
 }
 
+/**
+ * Closes the SDK's connection to its database (opened again on next use). A page going into
+ * the back/forward cache closes it: Chromium evicts a cached page whose open connection
+ * another tab's write would meet, and the page then reloads instead of coming back.
+ */
+export function closeDatabase(): void {
+  const use = opened;
+  opened = null;
+  use?.('readonly', (store) => store.transaction.db.close()).catch(() => undefined);
+}
+
 /** How long one IndexedDB read or write may take; then the tab goes on from memory. */
 export const STORE_TIMEOUT_MS = 5_000;
 
@@ -62,7 +73,8 @@ export function createIdbStore(key: string, clock: Clock): RecordStore {
   return {
     kind: 'indexeddb',
     get: () => timed(() => get(key, database())),
-    set: (record) => timed(() => set(key, record, database())),
+    // Read and written in one transaction (IndexedDB runs them one at a time): see `merged`.
+    set: (record) => timed(() => update(key, (stored) => merged(stored, record), database())),
   };
 }
 
@@ -73,9 +85,20 @@ export function createMemoryStore(): RecordStore {
     kind: 'memory',
     get: async () => value,
     set: async (record) => {
-      value = record;
+      value = merged(value, record);
     },
   };
+}
+
+/**
+ * What a write leaves in the store, given what is there: a tab never moves the session's
+ * activity back (another tab may have written later activity it has not heard of), and never
+ * makes a session that ended elsewhere active again. Anything else is replaced.
+ */
+export function merged(stored: unknown, next: SessionRecord): SessionRecord {
+  const old = parseRecord(stored);
+  if (next.status !== 'active' || !old || old === 'invalid' || old.sessionId !== next.sessionId) return next;
+  return old.status === 'ended' ? old : { ...next, lastActivityAt: Math.max(old.lastActivityAt, next.lastActivityAt) };
 }
 
 const ENDED_REASONS = new Set(['idle', 'absolute', 'session_expiry', 'signed_out', 'remote_logout', 'error', null]);
@@ -172,4 +195,24 @@ export function endedRecord(live: Live, reason: NonNullable<SessionRecord['ended
 export function liveRecord(value: unknown, now: number, policy: SessionPolicy, sessionId: string): SessionRecord | null {
   const { live } = assess(value, now, policy) as { live: SessionRecord | null };
   return live?.sessionId === sessionId ? live : null;
+}
+
+/**
+ * What the shared record says of the live session `live` that this tab may have missed
+ * (a frozen tab, a page in the back/forward cache: no channel message reaches either):
+ * later activity of the same session, that session's end, or another session in its place.
+ * Null when it says nothing new, or nothing believable (then this tab's own view stands).
+ */
+export type RecordNews =
+  | { readonly type: 'activity'; readonly at: number }
+  | { readonly type: 'ended'; readonly reason: NonNullable<SessionRecord['endedReason']> }
+  | { readonly type: 'replaced' }
+  | null;
+
+export function newsOf(value: unknown, live: Live, now: number): RecordNews {
+  const record = parseRecord(value);
+  if (!record || record === 'invalid' || implausible(record, now)) return null;
+  if (record.sessionId !== live.sessionId) return { type: 'replaced' };
+  if (record.status === 'ended') return { type: 'ended', reason: record.endedReason ?? 'error' };
+  return record.lastActivityAt > live.lastActivityAt ? { type: 'activity', at: record.lastActivityAt } : null;
 }

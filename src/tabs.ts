@@ -1,11 +1,10 @@
 import type { Envelope, SessionHandover, SessionTiming, TabMessage } from './channel.js';
+import { withoutRefreshToken } from './constants.js';
 import { isLive, type Action, type Live, type State, type TokenSet } from './machine.js';
 import { pick, TIMING_FIELDS } from './store.js';
 
 /** How long a new tab waits for a live tab to hand over the session. */
 export const TOKEN_REQUEST_TIMEOUT_MS = 1_000;
-/** Tokens renewed this recently are shared again rather than renewed again. */
-export const RENEW_DEDUPE_MS = 5_000;
 
 /** A live session as one tab hands it to another. */
 export function handoverOf(live: Live): SessionHandover {
@@ -22,8 +21,8 @@ export interface TabsHost {
   adopt(handover: SessionHandover): void;
   /** Takes tokens another tab renewed, once their ID token is verified here. */
   tookRenewal(tokens: TokenSet): void;
-  /** A follower asks for a renewal: the leader renews, unless it is renewing already. */
-  renewFor(live: Live, now: number): void;
+  /** A follower asks for a renewal: the leader renews, or shares the outcome of the last one (see renewal.ts). */
+  renewFor(live: Live): void;
   /** Another tab signed out of this session, or it was logged out at the provider (`remote_logout`). */
   signedOut(reason?: 'remote_logout'): void;
 }
@@ -33,7 +32,7 @@ export interface TabsHost {
  * deadline. Messages about another session are ignored.
  */
 export function onTabMessage(m: Envelope, host: TabsHost): void {
-  if (m.type === 'token-offer' || m.type === 'renew-failed') return; // answers, taken by the request that asked
+  if (m.type === 'token-offer') return; // an answer, taken by the request that asked
   const [state, now] = host.look();
   const mine = 'live' in state && state.live.sessionId === m.sessionId;
   if (m.type === 'signed-in') {
@@ -63,7 +62,11 @@ export function onTabMessage(m: Envelope, host: TabsHost): void {
       host.tookRenewal(m.tokens);
       break;
     case 'renew-request':
-      host.renewFor(live, now);
+      host.renewFor(live);
+      break;
+    case 'renew-failed':
+      // Also an answer to a request; and a refresh token that may be spent is spent in every tab.
+      if (m.spent) host.dispatch({ type: 'update', live: withoutRefreshToken(live), now });
       break;
   }
 }

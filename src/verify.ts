@@ -9,7 +9,7 @@ import { adoptSession, AUTH_TIME_TOLERANCE_MS, beginSession, checkAuthAge, conti
 
 import { fetchJson, fetchMetadata, type ProviderMetadata } from './metadata.js';
 import type { Settings } from './options.js';
-import { profiles, type ProviderProfile } from './profiles.js';
+import { profileOf, type ProviderProfile } from './profiles.js';
 
 export { fetchMetadata } from './metadata.js';
 
@@ -35,11 +35,13 @@ const joseCode = (error: unknown): unknown => (error as { code?: unknown } | nul
 const invalid = (message: string, cause?: unknown): SessionError =>
   new SessionError('ID_TOKEN_INVALID', message, cause === undefined ? undefined : { cause });
 
+/** A claim the provider sent that cannot be true: named, with its value. */
+const impossible = (claim: string, value: unknown, why: string): SessionError =>
+  invalid(`the provider sent ID token claim "${claim}" = ${JSON.stringify(value)}, which cannot be true: ${why}`);
+
 function epochSeconds(value: unknown, claim: string): number {
   // JWT NumericDate (RFC 7519 §2): seconds since the epoch. Reject what would be nonsense as a time.
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw invalid(`ID token claim "${claim}" must be a non-negative number of seconds; got ${JSON.stringify(value)}`);
-  }
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw impossible(claim, value, 'it must be a non-negative number of seconds');
   return value * 1000;
 }
 
@@ -53,8 +55,11 @@ function epochSeconds(value: unknown, claim: string): number {
 export function readSessionClaims(payload: Readonly<Record<string, unknown>>): SessionClaims {
   const issuedAt = epochSeconds(payload.iat, 'iat');
   const authTime = payload.auth_time === undefined ? null : epochSeconds(payload.auth_time, 'auth_time');
+  // 0 is no time of an authentication: a provider that could not tell (it reads auth_time from
+  // a cookie the token request does not carry). Signing in again would only get it again.
+  if (authTime === 0) throw impossible('auth_time', 0, 'no one authenticated in 1970');
   // One clock, the provider's: authentication cannot come after the token it produced.
-  if (authTime !== null && authTime > issuedAt + AUTH_TIME_TOLERANCE_MS) throw invalid('ID token claim "auth_time" is after its "iat"');
+  if (authTime !== null && authTime > issuedAt + AUTH_TIME_TOLERANCE_MS) throw impossible('auth_time', payload.auth_time, 'it is after the token\'s "iat"');
 
   let sessionExpiresAt: number | null = null;
   const rawExpiry = payload.session_expiry;
@@ -182,20 +187,28 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const verify = async (idToken: string, now: number) => {
     const v = await verifyIdToken(idToken, { ...options, keys, now: issuedAtOf(idToken) });
     if (now - v.issuedAt > options.maxTokenAgeMs) throw invalid('ID token rejected: it was issued longer ago than the session\'s absolute limit');
+    // Longer before the token than any session can last: not the authentication of a session
+    // inside its limits (and not a reason to sign in again, which would get the same answer).
+    if (v.authTime !== null && v.issuedAt - v.authTime > options.maxTokenAgeMs + AUTH_TIME_TOLERANCE_MS) {
+      throw impossible('auth_time', v.authTime / 1000, `it is ${Math.round((v.issuedAt - v.authTime) / 60_000)} minutes before the token's "iat", longer than a session can last (${options.maxTokenAgeMs / 60_000} minutes)`);
+    }
     return v;
   };
+  // Where every sign-in carries max_age (which makes auth_time mandatory), an answer without
+  // auth_time proves no authentication, also when the request had only prompt=login.
+  const strict = (request: AuthRequest | null) => (request && options.authTimeRequired ? { ...request, maxAgeSent: true } : request);
   return {
     verify,
-    begin: async (tokens, now, sessionId, request) => beginSession(tokens, await verify(tokens.idToken, now), now, sessionId, request),
+    begin: async (tokens, now, sessionId, request) => beginSession(tokens, await verify(tokens.idToken, now), now, sessionId, strict(request)),
     async resume(record, tokens, now, request) {
       const v = await verify(tokens.idToken, now);
-      return continueSession(record, beginSession(tokens, v, now, record.sessionId, request), v);
+      return continueSession(record, beginSession(tokens, v, now, record.sessionId, strict(request)), v);
     },
     async renewed(live, sent, now, request = null) {
       const tokens = parseTokens(sent);
       if (tokens.idToken === live.tokens.idToken) return renewedSession(live, tokens, null, now, 0);
       const v = await verify(tokens.idToken, now);
-      checkAuthAge(v, request, now);
+      checkAuthAge(v, strict(request), now);
       return renewedSession(live, tokens, v, now, issuedAtOf(live.tokens.idToken));
     },
     adopt: async (handover, record, current, now) => adoptSession(handover, await verify(parseTokens(handover.tokens).idToken, now), record, current, now, options.authTimeRequired),
@@ -236,7 +249,7 @@ export function remoteKeys(jwksUri: string, clock: Clock): JWTVerifyGetKey {
 /** The verifier of one session's provider and client, with the provider's metadata (fetched unless given). */
 export async function verifierFor(settings: Settings, keys?: JWTVerifyGetKey, given?: ProviderMetadata): Promise<{ verifier: Verifier; metadata: ProviderMetadata; profile: ProviderProfile }> {
   const { authority, clientId, clock } = settings;
-  const profile = profiles[settings.provider];
+  const profile = profileOf(settings.provider, settings.quirks);
   // With the server companion, metadata, keys and tokens go through it (same origin).
   const fetched = given ?? (await fetchMetadata(authority, clock, settings.serverUrl ?? authority));
   // Through the companion, keys and tokens go to it, whatever the document says (it is built

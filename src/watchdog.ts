@@ -24,6 +24,8 @@ export interface WatchdogOptions {
   readonly now?: () => number;
   /** Decides what is true now; returns the next time worth looking (epoch ms), or null to stop looking. */
   readonly look: () => number | null;
+  /** Called on each wake event, before the look. */
+  readonly woke?: (() => void) | undefined;
   readonly pollMs?: number;
 }
 
@@ -52,7 +54,10 @@ export function startWatchdog(options: WatchdogOptions): Watchdog {
     timer = clock.setTimeout(run, delay);
   };
 
-  const onWake = () => run();
+  const onWake = () => {
+    options.woke?.();
+    run();
+  };
   for (const type of WAKE_EVENTS.window) win.addEventListener(type, onWake);
   for (const type of WAKE_EVENTS.document) win.document.addEventListener(type, onWake);
 

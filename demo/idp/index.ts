@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import Provider, { type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 
 /** The one person who can sign in. */
 export const TEST_USER = Object.freeze({
@@ -53,11 +53,33 @@ export interface IdpOptions {
   loginAgeSec?: number;
   /** The app origin of each client whose back-channel logout goes to an app other than the first. */
   clientOrigins?: Readonly<Record<string, string>>;
+  /** What strict real providers do that a lenient one does not (see {@link StrictModes}). @default none */
+  strict?: StrictModes;
+}
+
+/**
+ * Behaviours of real providers that are stricter than this one's defaults, each made with
+ * oidc-provider's own settings. Refresh tokens always rotate, with reuse detection: a
+ * refresh token used a second time revokes the whole grant (oidc-provider's rule, as
+ * RFC 9700 §4.14.2 asks of providers for public clients). `npm start` takes them from
+ * `IDP_STRICT` (a comma-separated list: `scopes`, `fail-refresh`, `lose-answers`).
+ */
+export interface StrictModes {
+  /**
+   * The OIDC scopes a grant covers, whatever more the client asks for: granted scopes
+   * narrower than requested (oidc-provider itself drops `offline_access` without consent).
+   * A refresh that asks for more is refused with `invalid_scope`.
+   */
+  grantedScopes?: readonly string[];
+  /** Every refresh is refused with `temporarily_unavailable`, before its refresh token is used. */
+  failRefresh?: boolean;
+  /** Every refresh is served (its refresh token rotated) and the connection is then cut: the answer is lost. */
+  loseRefreshAnswers?: boolean;
 }
 
 /** Something that happened at the provider, for tests to count and inspect. */
 export interface IdpEvent {
-  readonly type: 'authorize' | 'token' | 'token.error' | 'end_session' | 'backchannel.success' | 'backchannel.error';
+  readonly type: 'authorize' | 'token' | 'token.error' | 'token.lost' | 'grant.revoked' | 'end_session' | 'backchannel.success' | 'backchannel.error';
   readonly clientId: string | null;
   readonly params: Readonly<Record<string, string>>;
   readonly at: number;
@@ -72,6 +94,14 @@ export interface Idp {
   readonly nhsLoginClientKey: JWK;
   /** The provider's own ID token signing key (private), so tests can forge well-signed tokens as a misbehaving provider would. */
   readonly idTokenSigningKey: JWK;
+  /** The strict modes in force: a test may change them while the provider runs. */
+  readonly strict: StrictModes;
+  /**
+   * Holds the answers of the token endpoint to `grantType` requests, once the tokens are
+   * issued (a rotated refresh token is spent by then), until the returned function is
+   * called or the provider closes: a token endpoint whose answer comes too late.
+   */
+  holdTokenAnswers(grantType?: string): () => void;
   /** Stops the server and drops every connection. */
   close(): Promise<void>;
 }
@@ -151,6 +181,7 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
     loginAgeSec = 0,
     clientOrigins = {},
   } = options;
+  const strict: StrictModes = { ...options.strict };
   /** When each account last logged in through the form, epoch seconds. */
   const loginTimes = new Map<string, number>();
   if (appOrigins.length === 0) throw new TypeError('"appOrigins" must name at least one origin');
@@ -281,7 +312,12 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
     // with the provider session, so sign-out at the provider ends them too.
     issueRefreshToken: async (_ctx, client) => refreshTokens && client.grantTypeAllowed('refresh_token'),
     // Public clients rotate on every use (oidc-provider's default for them); the others too.
-    rotateRefreshToken: () => true,
+    // A rotated refresh token used again revokes its grant (oidc-provider's reuse detection).
+    rotateRefreshToken: () => {
+      // Called for refresh grants only, before the token is used: the refresh fails, the token stays good.
+      if (strict.failRefresh) throw new errors.TemporarilyUnavailable('this provider fails every refresh (strict.failRefresh)');
+      return true;
+    },
     clientBasedCORS: (_ctx, origin) => appOriginSet.has(origin),
     // oidc-provider guards its own requests (back-channel logout) against special-use
     // addresses such as 127.0.0.1; the demo apps it serves are there, so their origins,
@@ -299,7 +335,12 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
       const grantId = ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
       const grant = (grantId && (await ctx.oidc.provider.Grant.find(grantId)))
         || new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
-      grant.addOIDCScope([...(ctx.oidc.requestParamScopes ?? [])].join(' ') || 'openid');
+      const asked = [...(ctx.oidc.requestParamScopes ?? [])];
+      const granted = strict.grantedScopes ? asked.filter((scope) => strict.grantedScopes!.includes(scope)) : asked;
+      grant.addOIDCScope(granted.join(' ') || 'openid');
+      // What is not granted is refused, as a user who declined it: the sign-in goes on with less.
+      const refused = asked.filter((scope) => !granted.includes(scope));
+      if (refused.length) grant.rejectOIDCScope(refused.join(' '));
       await grant.save();
       return grant;
     },
@@ -331,6 +372,25 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
 
   const provider = new Provider(issuer, configuration);
 
+  /** Token answers held back, by grant type: what each waits for. */
+  const holds = new Map<string, { readonly until: Promise<void>; readonly release: () => void }>();
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.path !== '/token' || ctx.method !== 'POST' || ctx.status !== 200) return;
+    const grantType = String((ctx.oidc?.params as Record<string, unknown> | undefined)?.grant_type ?? '');
+    await holds.get(grantType)?.until;
+    if (strict.loseRefreshAnswers && grantType === 'refresh_token') {
+      // Served, and the answer lost on the way: the connection is cut halfway through it. (Cut
+      // before the first byte, a browser may itself send the request again on a new
+      // connection, as Chromium does when a reused keep-alive connection fails: a reuse.)
+      events.push({ type: 'token.lost', clientId: ctx.oidc?.client?.clientId ?? null, params: { grant_type: grantType }, at: Date.now() });
+      const body = JSON.stringify(ctx.body);
+      ctx.respond = false;
+      ctx.res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'access-control-allow-origin': ctx.get('origin') || '*' });
+      ctx.res.write(body.slice(0, body.length >> 1), () => ctx.req.socket.destroy());
+    }
+  });
+
   provider.use(async (ctx, next) => {
     // The Broker: end session requires a valid id_token_hint.
     if (ctx.path === '/session/end' && ctx.method === 'GET'
@@ -346,6 +406,8 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
   provider.on('grant.success', (ctx) => record('token', ctx));
   provider.on('grant.error', (ctx, error: Error) => record('token.error', ctx, { error: (error as { error?: string }).error ?? error.message }));
   provider.on('end_session.success', (ctx) => record('end_session', ctx));
+  // A grant revoked: at sign-out, or by reuse detection (a rotated refresh token used again).
+  provider.on('grant.revoked', (ctx) => record('grant.revoked', ctx));
   // Emitted as (ctx, client, ...) and (ctx, error, client, ...); @types/oidc-provider lacks them.
   const emitter = provider as unknown as NodeJS.EventEmitter;
   emitter.on('backchannel.success', (_ctx: unknown, client: { clientId: string }) => {
@@ -429,7 +491,22 @@ export async function startIdp(options: IdpOptions): Promise<Idp> {
     events,
     nhsLoginClientKey,
     idTokenSigningKey: signingJwk,
+    strict,
+    holdTokenAnswers(grantType = 'refresh_token') {
+      holds.get(grantType)?.release();
+      let release!: () => void;
+      const until = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const hold = { until, release: () => {
+        if (holds.get(grantType) === hold) holds.delete(grantType);
+        release();
+      } };
+      holds.set(grantType, hold);
+      return hold.release;
+    },
     close: () => new Promise<void>((resolve) => {
+      for (const hold of [...holds.values()]) hold.release();
       server.closeAllConnections();
       server.close(() => resolve());
     }),

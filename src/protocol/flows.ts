@@ -1,7 +1,7 @@
 // What the session does through the protocol: the callback, silent restore, renewal (with
 // its rules), sign-in and sign-out redirects. In the protocol chunk: they run only when the
 // protocol is loaded anyway.
-import { REQUEST_TIMEOUT_MS, within } from '../constants.js';
+import { REQUEST_TIMEOUT_MS, within, withoutRefreshToken } from '../constants.js';
 import { SessionError } from '../errors.js';
 import type { TabChannel } from '../channel.js';
 import type { Live, State, TokenSet } from '../machine.js';
@@ -11,7 +11,7 @@ import type { SessionRecord } from '../store.js';
 import type { AuthRequest } from '../trust.js';
 import type { Verifier } from '../verify.js';
 import { authorizeExtras } from './rules.js';
-import type { OidcPort } from './types.js';
+import { LostAnswer, type OidcPort } from './types.js';
 import type { LimitReason } from '../policy.js';
 
 /** `max_age` for a silent request inside the limits: the absolute limit (see `authorizeExtras`). */
@@ -39,33 +39,41 @@ export interface FlowContext {
   readonly liveRecord: (sessionId: string) => Promise<SessionRecord | null>;
 }
 
-/** Attempts of a refresh that fails to reach the provider (network, timeout, 5xx), and the first wait between them. */
-export const REFRESH_ATTEMPTS = 3;
-export const RETRY_BACKOFF_MS = 1_000;
+/**
+ * Whether a `prompt=none` request can be made: a provider that refuses it without
+ * `id_token_hint` takes one only with a hint it accepts on authorize.
+ */
+export const silentAllowed = (profile: ProviderProfile, hint: string | null): boolean =>
+  !profile.promptNoneRequiresIdTokenHint || (hint !== null && profile.idTokenHintOnAuthorize);
+
+/** Whether a refresh went out and its answer was lost (see {@link LostAnswer}). */
+const isLost = (error: unknown): error is SessionError => error instanceof SessionError && error.cause instanceof LostAnswer;
 
 /**
  * Renews `live`'s tokens: with the refresh token when the provider issued one (a refresh
- * the provider refuses is not retried another way; one that does not reach it is retried
- * with backoff, while `signal` says the session is live), else in a hidden iframe with
- * `prompt=none`. When the iframe fails because the provider's cookie does not reach it
+ * the provider refuses is not retried another way). A refresh whose answer was lost is
+ * never sent again: its token may have been used (`spent` drops it), and `prompt=none`
+ * takes its place where the provider allows one. Without a refresh token: `prompt=none` in
+ * a hidden iframe; when that fails because the provider's cookie does not reach it
  * (third-party cookies blocked) or it does not answer, a visible tab falls back to a
  * top-level `prompt=none` redirect that comes back to the same session: then this resolves
  * with `'navigating'`. The caller verifies what comes back (see `Verifier.renewed`).
  */
-export async function renewTokens(live: Live, ctx: FlowContext, signal: AbortSignal): Promise<{ tokens: TokenSet; request: AuthRequest | null } | 'navigating'> {
-  const { port, settings } = ctx;
+export async function renewTokens(live: Live, ctx: FlowContext, signal: AbortSignal, spent: () => Promise<void>): Promise<{ tokens: TokenSet; request: AuthRequest | null } | 'navigating'> {
+  const { port } = ctx;
   const maxAgeSec = silentMaxAge(ctx);
   if (live.tokens.refreshToken !== null) {
-    for (let attempt = 1, wait = RETRY_BACKOFF_MS; ; attempt++, wait *= 2) {
-      try {
-        return { tokens: await port.refresh(live.tokens, live.claims), request: null };
-      } catch (error) {
-        if (!(error instanceof SessionError && error.code === 'NETWORK') || attempt >= REFRESH_ATTEMPTS || signal.aborted) throw error;
-      }
-      await new Promise<void>((resolve) => settings.clock.setTimeout(resolve, wait));
-      if (signal.aborted) throw new SessionError('LOGIN_REQUIRED', 'the session ended');
+    try {
+      return { tokens: await port.refresh(live.tokens, live.claims), request: null };
+    } catch (error) {
+      if (!isLost(error)) throw error;
+      await spent();
+      if (!silentAllowed(ctx.profile, live.tokens.idToken)) throw error;
     }
+  } else if (!silentAllowed(ctx.profile, live.tokens.idToken)) {
+    throw new SessionError('RENEW_FAILED', 'there is no refresh token, and this provider takes no prompt=none without an id_token_hint it accepts');
   }
+  if (signal.aborted) throw new SessionError('LOGIN_REQUIRED', 'the session ended');
   const request = silentRequest(ctx, maxAgeSec);
   try {
     return { tokens: await port.silent({ ...(maxAgeSec === undefined ? {} : { maxAgeSec }), idTokenHint: live.tokens.idToken, signal }), request };
@@ -119,6 +127,8 @@ export async function completeSignin(ctx: FlowContext, url: URL, newId: string):
  * its limits, and only for the record's user. No top-level redirect on load.
  */
 export async function restoreSilently(ctx: FlowContext, sessionId: string, signal: AbortSignal): Promise<Live> {
+  // A tab with no tokens has no hint to give.
+  if (!silentAllowed(ctx.profile, null)) throw new SessionError('LOGIN_REQUIRED', 'this provider takes no prompt=none without id_token_hint, and no tab holds one');
   const maxAgeSec = silentMaxAge(ctx);
   const request = silentRequest(ctx, maxAgeSec);
   const tokens = await ctx.port.silent({ ...(maxAgeSec === undefined ? {} : { maxAgeSec }), idTokenHint: null, signal });
@@ -210,17 +220,33 @@ export interface RenewHost {
   take(tokens: TokenSet): Promise<void>;
 }
 
-/** One renewal for every tab: the leader renews and shares; the others ask it and wait. */
+/**
+ * One renewal for every tab: the leader renews and shares; the others ask it and wait. A
+ * leader that does not answer in time (a frozen tab still holds its lock) does not block
+ * the renewal: this tab renews with `prompt=none`, never with the refresh token the leader
+ * may be using.
+ */
 export async function renew(ctx: FlowContext, host: RenewHost): Promise<void> {
   const leads = await host.leads();
   if (!host.current()) throw new SessionError('LOGIN_REQUIRED', 'the session ended');
-  return leads ? renewHere(ctx, host) : renewViaLeader(host);
+  if (leads) return renewHere(ctx, host);
+  if (await askLeader(host)) return;
+  const current = host.current();
+  if (!current) throw new SessionError('LOGIN_REQUIRED', 'the session ended');
+  if (!silentAllowed(ctx.profile, current.tokens.idToken)) throw new SessionError('RENEW_FAILED', 'the renewing tab did not answer in time');
+  return renewHere(ctx, { ...host, live: withoutRefreshToken(current) });
 }
 
 async function renewHere(ctx: FlowContext, host: RenewHost): Promise<void> {
   const { live, channel } = host;
+  let spent = false;
   try {
-    const renewal = await renewTokens(live, ctx, host.signal);
+    const renewal = await renewTokens(live, ctx, host.signal, async () => {
+      // Dropped here and now (a hand-over meanwhile must not carry it), and in every tab below.
+      spent = true;
+      const current = host.current();
+      if (current) await host.commit(withoutRefreshToken(current));
+    });
     if (renewal === 'navigating') {
       // The page is going to the provider. If it stays (an app's beforeunload said so), the
       // renewal fails after a while rather than blocking every later one.
@@ -234,19 +260,24 @@ async function renewHere(ctx: FlowContext, host: RenewHost): Promise<void> {
     channel.post({ type: 'renewed', sessionId: next.sessionId, tokens: next.tokens });
   } catch (error) {
     const failure = error instanceof SessionError ? error : new SessionError('RENEW_FAILED', 'the renewal failed', { cause: error });
-    channel.post({ type: 'renew-failed', sessionId: live.sessionId, code: failure.code });
+    channel.post({ type: 'renew-failed', sessionId: live.sessionId, code: failure.code, ...(spent ? { spent } : {}) });
     throw failure;
   }
 }
 
-async function renewViaLeader(host: RenewHost): Promise<void> {
+/** Asks the leader: true once its new tokens are taken here, false when no answer came in time; rejects with its failure. */
+async function askLeader(host: RenewHost): Promise<boolean> {
   const { sessionId } = host.live;
   // The answer, or null when none comes in time or the session ends first.
   const ended = new Promise<null>((resolve) => host.signal.addEventListener('abort', () => resolve(null), { once: true }));
   const answer = host.signal.aborted ? null : await Promise.race([ended, host.channel.request({ type: 'renew-request', sessionId },
     (m) => (m.sessionId !== sessionId ? undefined : m.type === 'renewed' ? m.tokens : m.type === 'renew-failed' ? m.code : undefined), RENEW_TIMEOUT_MS)]);
-  // The new tokens, verified here before renew() resolves: getAccessToken() then returns them.
-  if (typeof answer === 'object' && answer) return host.take(answer);
   if (!host.current()) throw new SessionError('LOGIN_REQUIRED', 'the session ended');
-  throw new SessionError(answer === 'LOGIN_REQUIRED' || answer === 'NETWORK' ? answer : 'RENEW_FAILED', `the renewing tab ${answer === null ? 'did not answer in time' : 'failed to renew'}`);
+  // The new tokens, verified here before renew() resolves: getAccessToken() then returns them.
+  if (typeof answer === 'object' && answer) {
+    await host.take(answer);
+    return true;
+  }
+  if (answer === null) return false;
+  throw new SessionError(answer === 'LOGIN_REQUIRED' || answer === 'NETWORK' ? answer : 'RENEW_FAILED', 'the renewing tab failed to renew');
 }

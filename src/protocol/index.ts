@@ -8,7 +8,7 @@ import { FRAME_MESSAGE_SOURCE, REQUEST_TIMEOUT_MS, STATE_PREFIX, within } from '
 import type { ProviderMetadata } from '../metadata.js';
 import type { Settings } from '../options.js';
 import type { ProviderProfile } from '../profiles.js';
-import type { AuthorizeRequest, OidcPort, SigninResult } from './types.js';
+import { LostAnswer, type AuthorizeRequest, type OidcPort, type SigninResult } from './types.js';
 import { limitOf } from './flows.js';
 
 const TRANSIENT = new Set(['server_error', 'temporarily_unavailable']);
@@ -69,7 +69,8 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
     }
     // A timeout, an aborted request, fetch's TypeError, a 5xx: the provider was not reached.
     if (transient || error instanceof ErrorTimeout || error instanceof TypeError || (error as Error | null)?.name === 'AbortError') {
-      return new SessionError('NETWORK', `${message}: the provider could not be reached`, { cause: error });
+      const why = error instanceof ErrorResponse ? `could not serve it now ('${error.error}')` : 'could not be reached';
+      return new SessionError('NETWORK', `${message}: the provider ${why}`, { cause: error });
     }
     return new SessionError(fallback, `${message}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   };
@@ -107,17 +108,23 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
 
     async refresh(tokens: TokenSet, claims: Claims) {
       if (!tokens.refreshToken) throw new SessionError('RENEW_FAILED', 'there is no refresh token');
+      // Offline, nothing goes out: the refresh token stays good for the next renewal.
+      if (globalThis.navigator?.onLine === false) throw new SessionError('NETWORK', 'the browser is offline: the refresh token was not sent');
       let response: SigninResponse;
       try {
         response = await timed(client.useRefreshToken({
-          // oidc-client-ts's RefreshState, as a plain value: it is read, never kept.
-          state: { refresh_token: tokens.refreshToken, id_token: tokens.idToken, session_state: null, scope: settings.scope, profile: claims as never },
+          // oidc-client-ts's RefreshState, as a plain value: it is read, never kept. No scope:
+          // RFC 6749 §6, a refresh may not ask for a scope not granted, and without one it gets
+          // the scope as granted (which can be narrower than the one asked for at sign-in).
+          state: { refresh_token: tokens.refreshToken, id_token: tokens.idToken, session_state: null, profile: claims as never },
           timeoutInSeconds: REQUEST_TIMEOUT_MS / 1000,
         }));
       } catch (error) {
-        throw mapError(error, 'the renewal failed', 'RENEW_FAILED');
+        // The provider's error answer (RFC 6749 §5.2): nothing was issued, the token holds.
+        if (error instanceof ErrorResponse) throw mapError(error, 'the renewal failed', 'RENEW_FAILED');
+        // Sent, and no usable answer came back: the token may be spent, and is not sent again.
+        throw new SessionError('RENEW_FAILED', `the renewal's answer was lost (${error instanceof Error ? error.message : String(error)}): its refresh token may have been used, so it is not sent again`, { cause: new LostAnswer(error) });
       }
-      // A refresh may omit the ID token; the last one stays the hint for end-session.
       // A refresh may omit the ID token and, without rotation, the refresh token (RFC 6749 §6): the last ones stay.
       return tokensOf(response, now, tokens);
     },

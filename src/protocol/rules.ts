@@ -17,7 +17,8 @@ export interface AuthorizeExtras {
  * sending the absolute limit makes the provider enforce the same cap as the session (a
  * silent renewal past it fails with login_required). After a limit was reached the user
  * must authenticate again: `prompt=login` and `max_age=0` (equal to prompt=login, OIDC Core).
- * Never `max_age` where the provider does not support it (NHS login).
+ * Never `max_age` where the provider does not support it (NHS login), and no `max_age=0`
+ * where it refuses that.
  */
 export function authorizeExtras(
   profile: ProviderProfile,
@@ -25,6 +26,8 @@ export function authorizeExtras(
 ): AuthorizeExtras {
   const prompt = request.reauthRequired ? 'login' : request.prompt;
   if (!profile.supportsMaxAge) return prompt ? { prompt } : {};
+  // A provider that refuses max_age=0 gets prompt=login alone (the answer's auth_time still proves it).
+  if (request.reauthRequired && !profile.supportsMaxAgeZero) return { prompt: 'login' };
   const maxAgeSec = request.reauthRequired ? 0 : Math.floor(request.absoluteTimeoutMs / 1000);
   return prompt ? { prompt, maxAgeSec } : { maxAgeSec };
 }

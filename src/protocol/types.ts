@@ -1,5 +1,5 @@
-// Types of the protocol layer. Eager code imports them with `import type` only (erased),
-// so the lazy chunk in this folder stays lazy.
+// Types of the protocol layer, and the one error class its parts share. Eager code imports
+// them with `import type` only (erased), so the lazy chunk in this folder stays lazy.
 import type { Claims, TokenSet } from '../machine.js';
 import type { AuthRequest } from '../trust.js';
 import type { LimitReason } from '../policy.js';
@@ -34,13 +34,32 @@ export interface SigninResult {
   readonly request: AnsweredRequest;
 }
 
+/**
+ * The `cause` of a refresh that went out and whose answer never came back usable (the time
+ * limit, a connection lost, a gateway's answer instead of the provider's): the provider may
+ * have used, and rotated, the refresh token. Sent again it would be a reuse, which revokes
+ * the whole grant at a provider with reuse detection (RFC 9700 §4.14.2).
+ */
+export class LostAnswer extends Error {
+  constructor(cause: unknown) {
+    super('the answer was lost', { cause });
+    this.name = 'LostAnswer';
+  }
+}
+
 /** The protocol operations the session needs; `createProtocol` in this folder is the real one. */
 export interface OidcPort {
   /** Navigates to the authorize endpoint (PKCE S256, state, nonce). */
   signinRedirect(request: AuthorizeRequest): Promise<void>;
   /** Completes the code exchange of a redirect back from the provider. */
   completeSignin(url: URL): Promise<SigninResult>;
-  /** Renews with the refresh token. The new ID token (if any) is NOT verified here. */
+  /**
+   * Renews with the refresh token, asking for the scope as granted (no `scope`, RFC 6749 §6).
+   * The new ID token (if any) is NOT verified here. Rejects with a SessionError: `NETWORK`
+   * when nothing was sent (offline) or the provider said it could not serve the request now;
+   * `RENEW_FAILED` (or `LOGIN_REQUIRED`) when it refused; `RENEW_FAILED` caused by a
+   * {@link LostAnswer} when the request went out and no usable answer came back.
+   */
   refresh(tokens: TokenSet, claims: Claims): Promise<TokenSet>;
   /** Renews in a hidden iframe with `prompt=none`; needs no tokens in hand. `signal` removes the frame. */
   silent(request: { readonly maxAgeSec?: number; readonly idTokenHint: string | null; readonly signal?: AbortSignal | undefined }): Promise<TokenSet>;

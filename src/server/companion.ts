@@ -28,10 +28,22 @@ export const SESSION_COOKIE = 'osg_session';
 export const HEARTBEAT_MS = 25_000;
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
+  /** `code` null: no OAuth error member in the answer (see {@link lostAnswer}). */
+  constructor(readonly status: number, readonly code: string | null, message: string, readonly headers: Record<string, string> = {}) {
     super(message);
   }
 }
+
+/**
+ * The provider's token answer did not reach the browser whole (no answer in time, a connection
+ * lost, an answer that does not parse, tokens issued that cannot be passed on): the refresh
+ * token sent may have been used. A gateway's 502 or 504 without an OAuth `error` member, so the
+ * SDK knows not to send it again (an OAuth error answer means nothing was issued).
+ */
+const lostAnswer = (message: string, status = 502): HttpError => new HttpError(status, null, `the provider's answer was lost: ${message}`);
+
+/** Errors of Node's fetch (undici) raised before anything was sent: the connection was never made. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, cookies: string[] = []): void {
   if (res.headersSent) return void res.end();
@@ -175,28 +187,34 @@ export function createCompanion(options: CompanionOptions): Companion {
     try {
       // Never follow a redirect: it would carry the client's credentials and the code elsewhere.
       answer = await fetch(endpoint, { method: 'POST', headers, body: out, redirect: 'error', signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS) });
-    } catch {
-      throw new HttpError(502, 'temporarily_unavailable', 'the provider\'s token endpoint could not be reached');
+    } catch (error) {
+      const code = ((error as { cause?: { code?: unknown } }).cause?.code ?? '') as string;
+      if (NOT_SENT.has(code)) throw new HttpError(503, 'temporarily_unavailable', 'the provider\'s token endpoint could not be reached: nothing was sent');
+      throw lostAnswer((error as Error).name === 'TimeoutError' ? 'no answer in time' : 'the connection failed', (error as Error).name === 'TimeoutError' ? 504 : 502);
     }
-    const text = await answer.text();
     let json: Record<string, unknown>;
     try {
-      json = JSON.parse(text) as Record<string, unknown>;
+      json = JSON.parse(await answer.text()) as Record<string, unknown>;
     } catch {
-      throw new HttpError(502, 'temporarily_unavailable', `the provider's token endpoint answered HTTP ${answer.status} without JSON`);
+      throw lostAnswer(`HTTP ${answer.status} without JSON`);
     }
     const cookies: string[] = [];
     if (answer.ok && typeof json.id_token === 'string') {
-      // The browser's proof of which session it holds, for the event stream: an opaque handle.
-      const session = await sessionOfIdToken(json.id_token);
-      // A code exchange begins a session: a new handle. A refresh goes on with the one held, and its start.
-      const going = grant === 'refresh_token' && held ? before : null;
-      const handle = going ? held! : randomBytes(32).toString('base64url');
-      await store(() => settings.store.putSession(handle, { ...session, since: going?.since ?? Date.now() }, settings.retentionMs));
-      const { base, path } = mountOf(req);
-      // A mount path with characters a cookie attribute could be smuggled in by is not used.
-      const cookiePath = /^[\w\-./~%]*$/.test(path) && path ? path : '/';
-      cookies.push(`${SESSION_COOKIE}=${handle}; Path=${cookiePath}; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(settings.retentionMs / 1000)}${base.startsWith('https:') ? '; Secure' : ''}`);
+      try {
+        // The browser's proof of which session it holds, for the event stream: an opaque handle.
+        const session = await sessionOfIdToken(json.id_token);
+        // A code exchange begins a session: a new handle. A refresh goes on with the one held, and its start.
+        const going = grant === 'refresh_token' && held ? before : null;
+        const handle = going ? held! : randomBytes(32).toString('base64url');
+        await store(() => settings.store.putSession(handle, { ...session, since: going?.since ?? Date.now() }, settings.retentionMs));
+        const { base, path } = mountOf(req);
+        // A mount path with characters a cookie attribute could be smuggled in by is not used.
+        const cookiePath = /^[\w\-./~%]*$/.test(path) && path ? path : '/';
+        cookies.push(`${SESSION_COOKIE}=${handle}; Path=${cookiePath}; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(settings.retentionMs / 1000)}${base.startsWith('https:') ? '; Secure' : ''}`);
+      } catch (error) {
+        // Tokens were issued (a refresh token rotated) and are not passed on.
+        throw lostAnswer((error as Error).message);
+      }
     }
     send(res, answer.status, json, { pragma: 'no-cache' }, cookies);
   }
@@ -206,7 +224,7 @@ export function createCompanion(options: CompanionOptions): Companion {
     if (!logoutToken) throw new HttpError(400, 'invalid_request', '"logout_token" is required');
     let claims;
     try {
-      claims = await validateLogoutToken(logoutToken, { issuer: settings.issuer, audience: settings.clientId, keys: provider.keys, algorithms: settings.algorithms, now: Date.now() });
+      claims = await validateLogoutToken(logoutToken, { issuer: settings.issuer, audience: settings.clientId, keys: provider.keys, algorithms: settings.algorithms, now: Date.now(), requireExp: settings.profile.logoutTokenRequiresExp });
     } catch (error) {
       if (error instanceof LogoutTokenError) throw new HttpError(400, 'invalid_request', error.message);
       throw new HttpError(503, 'temporarily_unavailable', `the provider's keys are unavailable: ${(error as Error).message}`);
@@ -355,7 +373,7 @@ export function createCompanion(options: CompanionOptions): Companion {
       serve(req, res).catch((error: unknown) => {
         const known = error instanceof HttpError ? error : new HttpError(500, 'server_error', 'the companion failed');
         if (!(error instanceof HttpError)) console.error('[oidc-session-guard/server]', (error as Error).message);
-        send(res, known.status, { error: known.code, error_description: known.message }, known.headers);
+        send(res, known.status, known.code === null ? { error_description: known.message } : { error: known.code, error_description: known.message }, known.headers);
       });
     },
     async close() {

@@ -21,7 +21,7 @@ export interface LogoutClaims {
   readonly sub: string | null;
   readonly sid: string | null;
   readonly jti: string;
-  /** `exp`, epoch ms: the `jti` need be remembered no longer. */
+  /** `exp` (without one, `iat` + the oldest age accepted), epoch ms: the `jti` need be remembered no longer. */
   readonly expiresAt: number;
 }
 
@@ -29,6 +29,12 @@ export interface LogoutClaims {
 export interface LogoutTokenOptions extends VerifyOptions {
   /** The oldest `iat` accepted, seconds before now. @default 600 */
   readonly maxAgeSec?: number;
+  /**
+   * Whether `exp` is required (Back-Channel Logout 1.0 final requires it; some providers omit
+   * it: the profile's `logoutTokenRequiresExp`). Without it the token's age is still bounded
+   * by `maxAgeSec`, and its `jti` remembered that long. @default true
+   */
+  readonly requireExp?: boolean;
 }
 
 const fail = (message: string, cause?: unknown): never => {
@@ -60,6 +66,7 @@ export async function validateLogoutToken(token: string, options: LogoutTokenOpt
   // §2.4 recommends explicit typing; a token typed as something else is not a logout token.
   if (header.typ !== undefined && !/^(application\/)?(logout\+jwt|jwt)$/i.test(header.typ)) fail(`"typ" ${JSON.stringify(header.typ)} is not logout+jwt`);
   let payload: JWTPayload;
+  const maxAgeSec = options.maxAgeSec ?? 600;
   try {
     ({ payload } = await jwtVerify(token, options.keys, {
       issuer: options.issuer,
@@ -67,8 +74,8 @@ export async function validateLogoutToken(token: string, options: LogoutTokenOpt
       algorithms,
       currentDate: new Date(options.now),
       clockTolerance: options.clockToleranceSec ?? 60,
-      maxTokenAge: options.maxAgeSec ?? 600,
-      requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti'],
+      maxTokenAge: maxAgeSec,
+      requiredClaims: ['iss', 'aud', 'iat', 'jti', ...(options.requireExp === false ? [] : ['exp'])],
     }));
   } catch (error) {
     return fail(`the logout token failed verification: ${(error as Error).message}`, error);
@@ -82,5 +89,5 @@ export async function validateLogoutToken(token: string, options: LogoutTokenOpt
   if (typeof event !== 'object' || event === null || Array.isArray(event)) fail(`"events" lacks the ${BACKCHANNEL_LOGOUT_EVENT} member (an object)`);
   if ('nonce' in payload) fail('a logout token must not contain "nonce"');
   if (typeof payload.jti !== 'string' || payload.jti === '') fail('"jti" must be a non-empty string');
-  return { iss: payload.iss!, sub, sid, jti: payload.jti!, expiresAt: payload.exp! * 1000 };
+  return { iss: payload.iss!, sub, sid, jti: payload.jti!, expiresAt: (payload.exp ?? payload.iat! + maxAgeSec) * 1000 };
 }

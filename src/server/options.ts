@@ -2,8 +2,10 @@
 import type { JWK } from 'jose';
 import type { ClientAuth } from './assertion.js';
 import { memoryStore, type CompanionStore } from './store.js';
+import { profileOf, type ProviderProfile } from '../profiles.js';
+import { resolveProvider, type ProviderName, type ProviderQuirks } from '../providers.js';
 
-export type CompanionProvider = 'generic' | 'nhs-login' | 'signaturgruppen-broker';
+export type CompanionProvider = ProviderName;
 
 /** A provider's logout API: called with the latest ID token on `POST {mount}/logout`. */
 export interface LogoutApi {
@@ -20,8 +22,13 @@ export interface CompanionOptions {
   readonly clientId: string;
   /** The redirect URIs registered for the client; a code exchange for another is refused. */
   readonly redirectUris: readonly string[];
-  /** @default 'generic' */
-  readonly provider?: CompanionProvider;
+  /**
+   * The provider profile, as the browser's `provider` option: a name, or a named profile with
+   * the quirks in which this provider differs (the companion acts on `idTokenAlgorithms` and
+   * `logoutTokenRequiresExp`).
+   * @default 'generic'
+   */
+  readonly provider?: CompanionProvider | ProviderQuirks;
   /** Client authentication added at the token endpoint. NHS login: `private_key_jwt` (RS512), required. Without it the client is public. */
   readonly clientAuth?: ClientAuth;
   /** Shared state. @default memoryStore() (one instance); redisStore() for several. */
@@ -34,20 +41,16 @@ export interface CompanionOptions {
   readonly retentionMs?: number;
 }
 
-/** Asymmetric algorithms each profile accepts for ID tokens, logout tokens and client assertions. */
-const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
-export const PROVIDER_ALGORITHMS: Readonly<Record<CompanionProvider, readonly string[]>> = {
-  generic: ASYMMETRIC,
-  // NHS login signs with RS512 and expects RS512 client assertions (its Interface Specification).
-  'nhs-login': ['RS512'],
-  'signaturgruppen-broker': ASYMMETRIC,
-};
 
 export interface CompanionSettings {
   readonly issuer: string;
   readonly clientId: string;
   readonly redirectUris: ReadonlySet<string>;
+  /** The named profile the provider extends. */
   readonly provider: CompanionProvider;
+  /** The profile with the app's quirks: the same rules as the browser's (ID token and logout token algorithms, `exp` on logout tokens). */
+  readonly profile: ProviderProfile;
+  /** The algorithms accepted for ID tokens, logout tokens and client assertions: the profile's. */
   readonly algorithms: readonly string[];
   readonly clientAuth: (ClientAuth & { readonly alg?: string }) | null;
   /** The client assertion's algorithm, for private_key_jwt. */
@@ -78,8 +81,7 @@ function url(value: unknown, name: string): URL {
   return parsed;
 }
 
-function clientAuthOf(value: unknown, provider: CompanionProvider): { auth: ClientAuth | null; alg: string } {
-  const algorithms = PROVIDER_ALGORITHMS[provider];
+function clientAuthOf(value: unknown, provider: CompanionProvider, algorithms: readonly string[]): { auth: ClientAuth | null; alg: string } {
   const fallbackAlg = provider === 'nhs-login' ? 'RS512' : 'RS256';
   if (value === undefined) {
     if (provider === 'nhs-login') bad('clientAuth', "is required for 'nhs-login': it accepts no public clients (private_key_jwt, RS512)");
@@ -114,9 +116,9 @@ export function resolveCompanionOptions(options: unknown): CompanionSettings {
   const uris = options.redirectUris;
   if (!Array.isArray(uris) || uris.length === 0) bad('redirectUris', 'must name at least one redirect URI');
   const redirectUris = new Set((uris as unknown[]).map((uri, i) => url(uri, `redirectUris[${i}]`).href));
-  const provider = options.provider ?? 'generic';
-  if (provider !== 'generic' && provider !== 'nhs-login' && provider !== 'signaturgruppen-broker') bad('provider', `must be 'generic', 'nhs-login' or 'signaturgruppen-broker'; got ${JSON.stringify(provider)}`);
-  const { auth, alg } = clientAuthOf(options.clientAuth, provider as CompanionProvider);
+  const { name: provider, quirks } = resolveProvider(options.provider, 'provider');
+  const profile = profileOf(provider, quirks);
+  const { auth, alg } = clientAuthOf(options.clientAuth, provider, profile.idTokenAlgorithms);
   const store = options.store ?? memoryStore();
   if (!isObject(store) || STORE_METHODS.some((m) => typeof store[m] !== 'function')) bad('store', `must be a store (memoryStore() or redisStore()) with ${STORE_METHODS.join(', ')}`);
   const publicUrl = options.publicUrl === undefined ? null : url(options.publicUrl, 'publicUrl').href.replace(/\/+$/, '');
@@ -136,8 +138,9 @@ export function resolveCompanionOptions(options: unknown): CompanionSettings {
     issuer: options.issuer as string,
     clientId: options.clientId as string,
     redirectUris,
-    provider: provider as CompanionProvider,
-    algorithms: PROVIDER_ALGORITHMS[provider as CompanionProvider],
+    provider,
+    profile,
+    algorithms: profile.idTokenAlgorithms,
     clientAuth: auth,
     assertionAlg: alg,
     store: store as CompanionStore,

@@ -1,5 +1,5 @@
 import { test as base, expect, type Page } from '@playwright/test';
-import { TEST_USER } from '../../demo/idp/index.js';
+import { CLIENTS, TEST_USER } from '../../demo/idp/index.js';
 import { startDemo, type Demo, type DemoOptions } from '../../demo/server.js';
 
 export { expect, TEST_USER };
@@ -65,3 +65,34 @@ export async function withDemo(options: DemoOptions, run: (demo: Demo) => Promis
 
 /** Day-long access tokens, as in the shared fixture: no automatic renewal while hours pass on the fake clock. */
 export const dayLongTokens = (options: DemoOptions): DemoOptions => ({ ...options, idp: { accessTokenTtlSec: 86_400, ...options.idp } });
+
+/** What the tests read of the demo's session. */
+type Snapshot = { status: string; expiresAt: number; lastActivityAt: number };
+/** The demo session's snapshot. */
+export const snapshot = (page: Page) => page.evaluate(() => (window as unknown as { demoSession: { getSnapshot(): Snapshot } }).demoSession.getSnapshot());
+
+/** The SDK's record in IndexedDB, as a script on the page reads it. */
+export const record = (page: Page, demo: Demo) => page.evaluate((key) => new Promise<Record<string, unknown>>((resolve, reject) => {
+  const open = indexedDB.open('oidc-session-guard');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const request = open.result.transaction('records').objectStore('records').get(key);
+    request.onsuccess = () => {
+      open.result.close();
+      resolve(request.result as Record<string, unknown>);
+    };
+  };
+}), `${demo.idp.issuer}|${CLIENTS.generic}`);
+
+
+/**
+ * Waits until the input just made on `page` counts and is in the shared record: before a fake
+ * clock moves on, since a jump past the write's time limit would fail the write.
+ */
+export async function activityWritten(page: Page, demo: Demo): Promise<void> {
+  const now = await page.evaluate(() => Date.now());
+  await expect.poll(async () => {
+    const [stored, mine] = [await record(page, demo), await snapshot(page)];
+    return mine.lastActivityAt >= now - 1000 && stored.lastActivityAt === mine.lastActivityAt;
+  }).toBe(true);
+}

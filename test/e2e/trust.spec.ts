@@ -1,8 +1,8 @@
 // Attacks on the trust boundaries, in Chromium against the local provider: a script on the
 // page (messages on the SDK's channel, records edited in IndexedDB), ID tokens re-signed or
 // forged on the way (page.route, with the provider's own key or another), a provider that
-// ignores prompt=login, a token endpoint that never answers, and clocks moved with
-// Playwright's fake clock.
+// ignores prompt=login, and clocks moved with Playwright's fake clock. A token endpoint that
+// never answers, and the provider's other strict modes: strict-provider.spec.ts.
 import { randomUUID } from 'node:crypto';
 import type { BrowserContext, Page } from '@playwright/test';
 import { decodeJwt, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
@@ -158,32 +158,6 @@ test('a provider that ignores prompt=login after the idle limit: its single sign
     const stored = await record(page, demo);
     expect(stored).toMatchObject({ status: 'ended', reauthRequired: true });
   });
-});
-
-test('a token endpoint that never answers: renew() fails with NETWORK after its time limits and retries, and renewal works again after', async ({ page, demo }) => {
-  await page.clock.install();
-  await signIn(page, demo);
-  const hanging: { abort(): Promise<void> }[] = [];
-  await page.route(`${demo.idp.issuer}/token`, (route) => {
-    hanging.push(route);
-  });
-  // Attempts as the page makes them (a request its own time limit aborts may never reach the route handler).
-  let attempts = 0;
-  page.on('request', (request) => {
-    if (request.url() === `${demo.idp.issuer}/token`) attempts += 1;
-  });
-  let settled = '';
-  const renewal = outcome(page, (s) => s.renew()).then((code) => (settled = code));
-  // Three attempts of 10 s each, 1 s and 2 s apart: time moves until it settles (each attempt
-  // starts its own timers when its request goes out, which takes real time under load).
-  for (let i = 0; i < 30 && !settled; i++) await page.clock.runFor(5_000);
-  expect(await renewal).toBe('NETWORK');
-  expect(attempts).toBe(3);
-  await page.unroute(`${demo.idp.issuer}/token`);
-  for (const route of hanging) await route.abort().catch(() => undefined);
-  const before = await call(page, (s) => s.getAccessToken());
-  expect(await outcome(page, (s) => s.renew())).toBe('resolved');
-  expect(await call(page, (s) => s.getAccessToken())).not.toBe(before);
 });
 
 test("a refused callback leaves no token anywhere: storage, IndexedDB, and the page's memory (heap snapshot)", async ({ page, demo }) => {

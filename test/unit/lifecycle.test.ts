@@ -6,6 +6,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SessionError } from '../../src/errors.js';
 import { RENEW_TIMEOUT_MS } from '../../src/protocol/flows.js';
+import { RENEW_RETRY_MS } from '../../src/renewal.js';
 import { createSessionWith, TOKEN_REQUEST_TIMEOUT_MS, type Session } from '../../src/session.js';
 import { createMemoryStore, type RecordStore } from '../../src/store.js';
 import { claimsAt, CLIENT_ID, deferred, fakeOidc, FakeClock, HOUR, ISSUER, makeKeys, MIN, tabDeps, userInput, watchChannels, watchListeners, type Keys } from './support.js';
@@ -42,6 +43,9 @@ afterEach(() => {
 
 // A BroadcastChannel message arrives a few milliseconds of real time after it is posted.
 const delivered = () => new Promise((resolve) => setTimeout(resolve, 20));
+// Before a tab warns or expires on its own deadline it reads the shared record: here a memory
+// store, read at once, so the next task sees the outcome.
+const recordRead = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 function tab(leader: boolean, oidc = fakeOidc('unused'), shared = true) {
   const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired: 'reauthenticate' },
@@ -114,6 +118,7 @@ describe('start() again after stop() (React StrictMode mounts, unmounts and moun
     expect(oidc.refreshes).toEqual([]);
     // And it enforces the limits again.
     clock.advance(30 * MIN);
+    await recordRead();
     expect(s.getSnapshot()).toMatchObject({ status: 'expired', reason: 'idle' });
   });
 
@@ -169,6 +174,7 @@ describe('signIn() before start()', () => {
   it('obeys the record: after an idle expiry, a new page that signs in first sends prompt=login and max_age=0', async () => {
     const { session: first } = await signedInTab();
     clock.advance(30 * MIN);
+    await recordRead();
     expect(first.getSnapshot().status).toBe('expired');
     first.stop();
     const page = tab(true);
@@ -204,6 +210,7 @@ describe('a tab that had expired, when another tab signs out', () => {
     await started;
     Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
     clock.advance(30 * MIN);
+    await recordRead();
     expect(second.session.getSnapshot().status).toBe('expired');
     await first.session.signOut();
     await delivered();
@@ -280,6 +287,7 @@ describe('what the review of the rebuild found', () => {
   it('signing out of a session that hit a limit does not undo it: the next sign-in still authenticates', async () => {
     const { session: s, oidc } = await signedInTab();
     clock.advance(30 * MIN);
+    await recordRead();
     expect(s.getSnapshot().status).toBe('expired');
     await s.signOut();
     await s.signIn();
@@ -287,11 +295,15 @@ describe('what the review of the rebuild found', () => {
     expect(await store.get()).toMatchObject({ status: 'ended', endedReason: 'signed_out', reauthRequired: true });
   });
 
-  it('a sign-in that arrives already past the absolute limit is expired and does not send the user round again', async () => {
-    const { session: s, oidc } = await signedInTab(claimsAt(T0, { auth_time: Math.floor((T0 - 13 * HOUR) / 1000) }));
+  it('a sign-in whose authentication is older than any session can last is refused, does not send the user round again, and the next sign-in authenticates', async () => {
+    history.replaceState(null, '', '/callback?code=abc&state=xyz');
+    const t = tab(true, fakeOidc(await keys.sign(claimsAt(T0, { auth_time: Math.floor((T0 - 13 * HOUR) / 1000) }))));
+    await expect(t.session.start()).rejects.toMatchObject({ code: 'ID_TOKEN_INVALID', message: expect.stringContaining('"auth_time"') });
     await delivered();
-    expect(s.getSnapshot()).toMatchObject({ status: 'expired', reason: 'absolute' });
-    expect(oidc.authorize).toEqual([]);
+    expect(t.session.getSnapshot()).toMatchObject({ status: 'signed-out', claims: null });
+    expect(t.oidc.authorize).toEqual([]);
+    await t.session.signIn();
+    expect(t.oidc.authorize).toEqual([expect.objectContaining({ prompt: 'login', maxAgeSec: 0 })]);
   });
 
   it('a follower\'s renew() ends with the session, not 15 seconds later', async () => {
@@ -317,6 +329,7 @@ describe('what the review of the rebuild found', () => {
     s.on('warning', () => seen.push('event:warning'));
     s.on('activity', () => seen.push('event:activity'));
     clock.advance(28 * MIN);
+    await recordRead();
     expect(seen).toEqual(['change:warning', 'event:warning', 'change:active', 'event:activity']);
   });
 
@@ -335,7 +348,7 @@ describe('what the review of the rebuild found', () => {
 });
 
 describe('a renewal that had to go to the provider in a top-level redirect', () => {
-  it('fails after a while if the page stays (the app cancelled the navigation), and the next renewal can run', async () => {
+  it('fails after a while if the page stays (the app cancelled the navigation), and the next renewal runs after the backoff', async () => {
     history.replaceState(null, '', '/callback?code=abc&state=xyz');
     const oidc = fakeOidc(await keys.sign(claimsAt(T0)));
     const complete = oidc.deps.protocol.completeSignin;
@@ -351,6 +364,11 @@ describe('a renewal that had to go to the provider in a top-level redirect', () 
     expect(oidc.authorize).toEqual([expect.objectContaining({ prompt: 'none', renewSessionId: expect.any(String) })]);
     clock.advance(RENEW_TIMEOUT_MS);
     await expect(first).rejects.toMatchObject({ code: 'RENEW_FAILED' });
+    // Within the backoff the same failure comes back at once, with nothing sent.
+    await expect(s.renew()).rejects.toMatchObject({ code: 'RENEW_FAILED' });
+    expect(oidc.authorize).toHaveLength(1);
+    userInput();
+    clock.advance(RENEW_RETRY_MS);
     const second = s.renew();
     await delivered();
     expect(oidc.authorize).toHaveLength(2);

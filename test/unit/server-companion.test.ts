@@ -152,6 +152,52 @@ describe('the token proxy', () => {
     expect(((await response.json()) as { access_token: string }).access_token).not.toBe(body.access_token);
   });
 
+  it('a refresh the provider served and whose answer was lost on the way: 502 without an OAuth error, so the browser never sends that refresh token again', async () => {
+    const { body } = await exchange();
+    idp.strict.loseRefreshAnswers = true;
+    try {
+      const response = await post('/token', new URLSearchParams({ grant_type: 'refresh_token', refresh_token: body.refresh_token!, client_id: CLIENTS.nhsLogin }));
+      expect(response.status).toBe(502);
+      const answer = (await response.json()) as Record<string, unknown>;
+      expect(answer).not.toHaveProperty('error');
+      expect(answer.error_description).toMatch(/answer was lost/);
+    } finally {
+      idp.strict.loseRefreshAnswers = false;
+    }
+    // The provider did rotate it: sent again, it is a reuse.
+    const again = await post('/token', new URLSearchParams({ grant_type: 'refresh_token', refresh_token: body.refresh_token!, client_id: CLIENTS.nhsLogin }));
+    expect(again.status).toBe(400);
+    expect(await again.json()).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('a token endpoint that refuses the connection (nothing sent): 503 temporarily_unavailable, an OAuth error the browser may retry', async () => {
+    // A provider whose discovery answers and whose token endpoint is down (a port closed again).
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', () => resolve()));
+    const tokenEndpoint = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/token`;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const down = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ issuer: downIssuer, token_endpoint: tokenEndpoint, jwks_uri: `${downIssuer}/jwks`, authorization_endpoint: `${downIssuer}/auth` }));
+    });
+    await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', () => resolve()));
+    const downIssuer = `http://127.0.0.1:${(down.address() as AddressInfo).port}`;
+    const proxy = createCompanion({ issuer: downIssuer, clientId: 'c', redirectUris: [redirectUri()] });
+    const local = createServer((req, res) => proxy.handler(req, res));
+    await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const response = await fetch(`http://127.0.0.1:${(local.address() as AddressInfo).port}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'r' }) });
+      expect(response.status).toBe(503);
+      expect(await response.json()).toMatchObject({ error: 'temporarily_unavailable', error_description: expect.stringContaining('nothing was sent') });
+    } finally {
+      await proxy.close();
+      for (const s of [local, down]) {
+        s.closeAllConnections();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
+    }
+  });
+
   it.each([
     ['another grant', new URLSearchParams({ grant_type: 'client_credentials' }), 400, 'unsupported_grant_type'],
     ['another client', new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'r', client_id: 'someone-else' }), 400, 'invalid_client'],

@@ -115,6 +115,14 @@ describe('the other rules of §2.6', () => {
     expect(await refused(sign(claims({ iat: sec - 3600, exp: sec + 3600 })))).toMatch(/iat|age/i);
   });
 
+  it('takes a token without exp from a provider whose profile says it omits it (logoutTokenRequiresExp: false), its jti kept as long as its age allows', async () => {
+    await expect(validateLogoutToken(await sign(without('exp')), { ...options, requireExp: false })).resolves.toMatchObject({ jti: 'jti-1', expiresAt: (sec + 600) * 1000 });
+    // Its age is still bounded by iat.
+    const old = claims({ iat: sec - 3600 });
+    delete old.exp;
+    await expect(validateLogoutToken(await sign(old), { ...options, requireExp: false })).rejects.toThrow(/iat|age/i);
+  });
+
   it('refuses a typ other than logout+jwt', async () => {
     expect(await refused(sign(claims(), { typ: 'at+jwt' }))).toMatch(/typ/);
   });

@@ -182,8 +182,16 @@ describe('the absolute limit (12 hours) and session_expiry', () => {
     expect(session?.getSnapshot()).toMatchObject({ status: 'signed-out', reason: 'session_expiry', claims: null });
   });
 
-  it('expires at once when auth_time is already older than the cap', async () => {
-    const { session: s } = await signedIn(claimsAt(T0, { auth_time: Math.floor((T0 - 13 * HOUR) / 1000) }));
+  it('refuses a sign-in whose auth_time is older than the cap: no session can be inside its limits with it', async () => {
+    const error = await signedIn(claimsAt(T0, { auth_time: Math.floor((T0 - 13 * HOUR) / 1000) })).then(() => null, (e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ID_TOKEN_INVALID', message: expect.stringContaining('longer than a session can last') });
+    expect(session?.getSnapshot()).toMatchObject({ status: 'signed-out', claims: null });
+  });
+
+  it('expires at once when what is left of auth_time + 12 h passed while the sign-in completed', async () => {
+    // Authenticated 12 h minus 1 s before the token; the callback completes 2 s after it was issued.
+    const issued = T0 - 2000;
+    const { session: s } = await signedIn(claimsAt(issued, { auth_time: Math.floor((issued - 12 * HOUR + 1000) / 1000) }));
     expect(s.getSnapshot()).toMatchObject({ status: 'expired', reason: 'absolute' });
   });
 

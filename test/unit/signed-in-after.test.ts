@@ -47,6 +47,7 @@ it('a tab reloaded after its session ended at a limit sends the limit with its s
   await first.start();
   history.replaceState(null, '', '/');
   clock.advance(30 * MIN);
+  await new Promise((r) => setTimeout(r, 0)); // one macrotask: the shared record is read before the tab expires
   expect(first.getSnapshot()).toMatchObject({ status: 'expired', reason: 'idle' });
   first.stop();
   await new Promise((r) => setTimeout(r, 0)); // one macrotask: the ended record is written

@@ -38,6 +38,9 @@ afterEach(() => {
 
 // A BroadcastChannel message arrives a few milliseconds of real time after it is posted.
 const delivered = () => new Promise((resolve) => setTimeout(resolve, 20));
+// Before a tab warns or expires on its own deadline it reads the shared record: here a memory
+// store, read at once, so the next task sees the outcome.
+const recordRead = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 async function tab(leader: boolean, oidc = fakeOidc('unused'), options: Partial<SessionOptions> = {}) {
   const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired: 'none', ...options },
@@ -100,6 +103,7 @@ it('"Stay signed in" in one tab brings the next warning in the other on time, be
   const warnings: number[] = [];
   second.session.on('warning', () => warnings.push(clock.now() - start));
   clock.advance(1000);
+  await recordRead();
   expect(second.session.getSnapshot().status).toBe('warning');
   await sessions[0]!.staySignedIn();
   await delivered();
@@ -107,6 +111,7 @@ it('"Stay signed in" in one tab brings the next warning in the other on time, be
   warnings.length = 0;
   const stayed = clock.now() - start;
   clock.advance(1000);
+  await recordRead();
   expect(warnings).toEqual([stayed + 1000]);
 });
 

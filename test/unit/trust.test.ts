@@ -6,8 +6,8 @@
 // that answers with ID tokens signed by the test's key; the end-to-end tests attack the real one.
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SessionError } from '../../src/errors.js';
-import { REFRESH_ATTEMPTS, RETRY_BACKOFF_MS } from '../../src/protocol/flows.js';
 import { createSessionWith, TOKEN_REQUEST_TIMEOUT_MS, type Session } from '../../src/session.js';
+import type { SessionOptions } from '../../src/options.js';
 import { createMemoryStore, type RecordStore, type SessionRecord } from '../../src/store.js';
 import { claimsAt, CLIENT_ID, fakeOidc, FakeClock, HOUR, ISSUER, makeKeys, MIN, tabDeps, type Keys } from './support.js';
 
@@ -38,6 +38,9 @@ afterEach(() => {
 
 // A BroadcastChannel message arrives a few milliseconds of real time after it is posted.
 const delivered = () => new Promise((resolve) => setTimeout(resolve, 20));
+// Before a tab warns or expires on its own deadline it reads the shared record: here a memory
+// store, read at once, so the next task sees the outcome.
+const recordRead = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** Starts a tab that asks for a hand-over nobody gives: the wait runs out on the fake clock. */
 async function startUnanswered(s: Session) {
@@ -47,8 +50,8 @@ async function startUnanswered(s: Session) {
   return started;
 }
 
-function tab(leader: boolean, oidc = fakeOidc('unused'), onExpired: 'none' | 'reauthenticate' = 'none') {
-  const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired },
+function tab(leader: boolean, oidc = fakeOidc('unused'), onExpired: 'none' | 'reauthenticate' = 'none', options: Partial<SessionOptions> = {}) {
+  const s = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock, onExpired, ...options },
     // The memory store stands for the one IndexedDB record the tabs share.
     { ...oidc.deps, keys: keys.keys, store: { ...store, kind: 'indexeddb' }, ...tabDeps(leader) });
   sessions.push(s);
@@ -58,18 +61,18 @@ function tab(leader: boolean, oidc = fakeOidc('unused'), onExpired: 'none' | 're
 }
 
 /** A tab back from the provider with `claims` in its ID token. */
-async function callbackTab(claims: Record<string, unknown>, configure: (oidc: ReturnType<typeof fakeOidc>) => void = () => undefined, onExpired: 'none' | 'reauthenticate' = 'none') {
+async function callbackTab(claims: Record<string, unknown>, configure: (oidc: ReturnType<typeof fakeOidc>) => void = () => undefined, onExpired: 'none' | 'reauthenticate' = 'none', options: Partial<SessionOptions> = {}) {
   history.replaceState(null, '', '/callback?code=abc&state=xyz');
   const oidc = fakeOidc(await keys.sign(claims));
   configure(oidc);
-  const t = tab(true, oidc, onExpired);
+  const t = tab(true, oidc, onExpired, options);
   const started = t.session.start();
   started.finally(() => history.replaceState(null, '', '/')).catch(() => undefined);
   return { ...t, started };
 }
 
-async function signedInTab(claims = claimsAt(T0)) {
-  const t = await callbackTab(claims);
+async function signedInTab(claims = claimsAt(T0), options: Partial<SessionOptions> = {}) {
+  const t = await callbackTab(claims, undefined, 'none', options);
   await t.started;
   return t;
 }
@@ -160,6 +163,7 @@ describe('rule 1: every ID token a tab takes is verified in that tab', () => {
   ])('%s is not switched to a "new" session with fresh deadlines by a signed-in message and a matching record', async (_name, later, status) => {
     const { session: s } = await signedInTab();
     clock.advance(later);
+    await recordRead();
     const before = s.getSnapshot();
     const current = await keys.sign(claimsAt(T0 + later, { auth_time: sec(T0) }));
     await store.set(validRecord({ sessionId: 'forged', signedInAt: T0 + later, authTime: T0, lastActivityAt: T0 + later }));
@@ -172,6 +176,7 @@ describe('rule 1: every ID token a tab takes is verified in that tab', () => {
   it('a tab that expired takes the session of a newer authentication from another tab', async () => {
     const { session: s } = await signedInTab();
     clock.advance(40 * MIN);
+    await recordRead();
     expect(s.getSnapshot().status).toBe('expired');
     const again = T0 + 39 * MIN;
     await store.set(validRecord({ sessionId: 'next', signedInAt: again, authTime: again, providerAuthTime: again, lastActivityAt: again }));
@@ -262,6 +267,7 @@ describe('rule 1: a session held here keeps its user and its authentication', ()
     oidc.renewWith(refreshed);
     await s.renew();
     clock.advance(30 * MIN);
+    await recordRead();
     expect(s.getSnapshot().status).toBe('expired');
     const now = clock.now();
     await store.set(validRecord({ sessionId: 'evil', signedInAt: now, authTime: now, providerAuthTime: null, lastActivityAt: now }));
@@ -293,6 +299,7 @@ describe('rule 1: sessions of a provider that omits auth_time', () => {
   it('a tab that ended idle takes the session of a later, verified authentication from another tab', async () => {
     const { session: s } = await signedInTab(withoutAuthTime(claimsAt(T0)));
     clock.advance(40 * MIN);
+    await recordRead();
     expect(s.getSnapshot().status).toBe('expired');
     const again = clock.now();
     await store.set(validRecord({ sessionId: 'next', signedInAt: again, authTime: again, providerAuthTime: again, lastActivityAt: again }));
@@ -460,12 +467,62 @@ describe('rule 4: reauthentication is proven', () => {
   });
 
   it('with max_age, refuses an auth_time older than max_age allows (OIDC Core §3.1.2.1), and a missing one', async () => {
-    const { started } = await callbackTab(claimsAt(T0, { auth_time: sec(T0 - 13 * HOUR) }), (o) => o.answering({ at: T0 - MIN, maxAge: 12 * 3600, maxAgeSent: true, retried: false }));
+    const { started } = await callbackTab(claimsAt(T0, { auth_time: sec(T0 - 2 * HOUR) }), (o) => o.answering({ at: T0 - MIN, maxAge: 3600, maxAgeSent: true, retried: false }));
     await expect(started).rejects.toMatchObject({ code: 'LOGIN_REQUIRED', message: expect.stringContaining('max_age') });
     const noAuthTime = claimsAt(T0);
     delete noAuthTime.auth_time;
     const second = await callbackTab(noAuthTime, (o) => o.answering({ at: T0 - MIN, maxAge: 12 * 3600, maxAgeSent: true, retried: false }));
     await expect(second.started).rejects.toMatchObject({ code: 'LOGIN_REQUIRED', message: expect.stringContaining('auth_time') });
+  });
+
+  it('a provider that refuses max_age=0 gets prompt=login alone after a limit, and its answer must still prove a new authentication', async () => {
+    const quirks = { provider: { extends: 'generic', supportsMaxAgeZero: false } } as const;
+    const { session: s, oidc } = await signedInTab(claimsAt(T0), quirks);
+    clock.advance(30 * MIN);
+    await recordRead();
+    expect(s.getSnapshot().status).toBe('expired');
+    await s.signIn();
+    expect(oidc.authorize.at(-1)).toEqual(expect.objectContaining({ prompt: 'login' }));
+    expect(oidc.authorize.at(-1)).not.toHaveProperty('maxAgeSec');
+    // The state of that request: when it was sent, prompt=login (max_age 0 to check), no max_age sent.
+    const request = { at: T0 + 30 * MIN, maxAge: 0, maxAgeSent: false, retried: true };
+    clock.advance(MIN);
+    const old = await callbackTab(claimsAt(T0 + 31 * MIN, { auth_time: sec(T0) }), (o) => o.answering(request), 'none', quirks);
+    await expect(old.started).rejects.toMatchObject({ code: 'LOGIN_REQUIRED', message: expect.stringContaining('did not authenticate the user again') });
+    // This provider takes max_age otherwise, so it always sends auth_time: an answer without one proves nothing.
+    const none = claimsAt(T0 + 31 * MIN);
+    delete none.auth_time;
+    const silent = await callbackTab(none, (o) => o.answering(request), 'none', quirks);
+    await expect(silent.started).rejects.toMatchObject({ code: 'LOGIN_REQUIRED', message: expect.stringContaining('auth_time') });
+    const fresh = await callbackTab(claimsAt(T0 + 31 * MIN, { auth_time: sec(T0 + 30 * MIN + 20_000) }), (o) => o.answering(request), 'none', quirks);
+    await expect(fresh.started).resolves.toMatchObject({ status: 'active', authTime: T0 + 30 * MIN + 20_000 });
+  });
+});
+
+describe('rule 4b: an auth_time that cannot be true is the provider\'s error, named, not a reason to sign in again', () => {
+  it.each([
+    ['0', 0, '= 0'],
+    ['negative', -5, '= -5'],
+    ['not a number', '1795420800', '= "1795420800"'],
+    ['after iat', sec(T0 + HOUR), 'after the token'],
+    ['longer before iat than a session can last', sec(T0 - 12 * HOUR - MIN), 'longer than a session can last'],
+  ])('auth_time %s is ID_TOKEN_INVALID naming the claim, its value and the provider; the next sign-in authenticates', async (_name, authTime, says) => {
+    const { session: s, oidc, started } = await callbackTab(claimsAt(T0, { auth_time: authTime }), (o) => o.answering({ at: T0 - 5_000, maxAge: 12 * 3600, maxAgeSent: true, retried: false }), 'reauthenticate');
+    const error = await started.then(() => null, (e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ID_TOKEN_INVALID' });
+    expect((error as Error).message).toContain('the provider sent ID token claim "auth_time"');
+    expect((error as Error).message).toContain(says);
+    expect(s.getSnapshot()).toMatchObject({ status: 'signed-out', claims: null });
+    expect(await store.get()).toBeUndefined();
+    // No round trip on its own (the same provider would answer the same), and no loop: the user signs in.
+    expect(oidc.authorize).toEqual([]);
+    await s.signIn();
+    expect(oidc.authorize).toEqual([expect.objectContaining({ prompt: 'login', maxAgeSec: 0 })]);
+  });
+
+  it('an auth_time just inside the absolute limit begins a session (the provider\'s old single sign-on, without max_age)', async () => {
+    const { started } = await callbackTab(claimsAt(T0, { auth_time: sec(T0 - 11 * HOUR) }));
+    await expect(started).resolves.toMatchObject({ status: 'active', authTime: T0 - 11 * HOUR, absoluteExpiresAt: T0 + HOUR });
   });
 });
 
@@ -476,58 +533,9 @@ describe('rule 4 without max_age (NHS login: prompt=login only, auth_time condit
     await expect(started).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
     const noAuthTime = claimsAt(T0 + 31 * MIN);
     delete noAuthTime.auth_time;
-    const second = await callbackTab(noAuthTime, (o) => o.answering({ at: T0 + 30 * MIN, maxAge: 0, maxAgeSent: false, retried: false }));
+    // A provider that takes no max_age at all (NHS login) need not send auth_time: nothing to check.
+    const second = await callbackTab(noAuthTime, (o) => o.answering({ at: T0 + 30 * MIN, maxAge: 0, maxAgeSent: false, retried: false }), 'none', { provider: { extends: 'generic', supportsMaxAge: false } });
     await expect(second.started).resolves.toMatchObject({ status: 'active', authTime: T0 + 31 * MIN });
-  });
-});
-
-describe('rule 5: a renewal that does not reach the provider is retried, with backoff, inside the limits only', () => {
-  it('retries a refresh that fails with NETWORK, waiting 1 s then 2 s, and succeeds', async () => {
-    const { session: s, oidc } = await signedInTab();
-    const refresh = oidc.port.refresh;
-    let calls = 0;
-    oidc.port.refresh = async (tokens, claims) => {
-      calls += 1;
-      if (calls < REFRESH_ATTEMPTS) throw new SessionError('NETWORK', 'stand-in provider: 503');
-      return refresh(tokens, claims);
-    };
-    const renewed = s.renew();
-    for (let i = 0; i < 5; i++) await delivered();
-    expect(calls).toBe(1);
-    clock.advance(RETRY_BACKOFF_MS);
-    for (let i = 0; i < 5; i++) await delivered();
-    expect(calls).toBe(2);
-    clock.advance(2 * RETRY_BACKOFF_MS);
-    await renewed;
-    expect(calls).toBe(3);
-    expect(await s.getAccessToken()).toBe('access-1');
-  });
-
-  it('gives up after the attempts with NETWORK, and stops retrying when the session ends', async () => {
-    const { session: s, oidc } = await signedInTab();
-    let calls = 0;
-    oidc.port.refresh = async () => {
-      calls += 1;
-      throw new SessionError('NETWORK', 'stand-in provider: unreachable');
-    };
-    const renewed = s.renew();
-    const outcome = renewed.catch((error: unknown) => error);
-    for (let i = 0; i < 5; i++) await delivered();
-    await s.signOut();
-    clock.advance(10 * RETRY_BACKOFF_MS);
-    expect(await outcome).toBeInstanceOf(SessionError);
-    expect(calls).toBe(1);
-  });
-
-  it('a refusal by the provider (not a network failure) is not retried', async () => {
-    const { session: s, oidc } = await signedInTab();
-    let calls = 0;
-    oidc.port.refresh = async () => {
-      calls += 1;
-      throw new SessionError('LOGIN_REQUIRED', 'stand-in provider: invalid_grant');
-    };
-    await expect(s.renew()).rejects.toMatchObject({ code: 'LOGIN_REQUIRED' });
-    expect(calls).toBe(1);
   });
 });
 
