@@ -16,6 +16,8 @@ export interface SessionTiming {
   readonly providerAuthTime: number | null;
   readonly sessionExpiresAt: number | null;
   readonly lastActivityAt: number;
+  /** When the tokens were last renewed, or 0 (absent: an older version wrote it). */
+  readonly renewedAt?: number;
 }
 
 /** A session as handed from one tab to another: its id, tokens and timing. Claims come from verifying the ID token. */
@@ -86,7 +88,8 @@ export function parseMessage(raw: unknown, now: number): Envelope | null {
       ok = isId(raw.sessionId);
       break;
     case 'renew-failed':
-      ok = isId(raw.sessionId) && typeof raw.code === 'string' && (raw.spent === undefined || raw.spent === true);
+      // `spent` is acted on only when it is true (tabs.ts).
+      ok = isId(raw.sessionId) && typeof raw.code === 'string';
       break;
     case 'expired':
       ok = isId(raw.sessionId) && EXPIRY_REASONS.has(raw.reason as string);

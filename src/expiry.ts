@@ -14,17 +14,17 @@ export interface RecordWatch {
   holds(state: State, next: State): boolean;
   /** The page woke (back from the back/forward cache, resumed, shown again): the record is read. */
   woke(): void;
+  /** Settles once no read is pending (and what it found has been taken). */
+  settled(): Promise<void>;
 }
 
 /** `read` reads the shared record (a failure leaves this tab's own deadline standing: fail closed); `take` hears what it holds. */
 export function watchRecord(read: () => Promise<unknown>, take: (value: unknown) => void, again: () => void): RecordWatch {
   let checked: string | null = null;
-  let reading = false;
+  let reading: Promise<void> | null = null;
   const check = (key: string | null) => {
-    if (reading) return;
-    reading = true;
-    read().then(take, () => undefined).finally(() => {
-      reading = false;
+    reading ??= read().then(take, () => undefined).finally(() => {
+      reading = null;
       checked = key;
       again();
     });
@@ -39,5 +39,8 @@ export function watchRecord(read: () => Promise<unknown>, take: (value: unknown)
       return true;
     },
     woke: () => check(checked),
+    settled: async () => {
+      while (reading) await reading;
+    },
   };
 }

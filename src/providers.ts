@@ -49,16 +49,16 @@ const FLAGS = ['supportsMaxAge', 'supportsMaxAgeZero', 'endSessionRequiresIdToke
 export function resolveProvider(value: unknown, path: string): { readonly name: ProviderName; readonly quirks: Partial<ProviderProfile> } {
   const names = Object.keys(providers);
   const named = typeof value !== 'object' || value === null;
-  const given = (named ? { extends: value ?? 'generic' } : value) as Record<string, unknown>;
+  const given = (named ? { extends: value === undefined ? 'generic' : value } : value) as Record<string, unknown>;
   const quirks: Record<string, unknown> = {};
-  // `extends` first, and always: a profile is a named one and what differs from it.
-  for (const [key, field] of Object.entries({ extends: given.extends, ...given })) {
-    const list = LISTS.includes(key) && Array.isArray(field) && field.every((item) => typeof item === 'string' && item !== '')
-      && (key !== 'idTokenAlgorithms' || (field.length > 0 && field.every((alg: string) => ASYMMETRIC_ALG.test(alg))));
+  // `extends` first, and always, and the object's own: a profile is a named one and what differs from it.
+  for (const [key, field] of Object.entries({ extends: Object.hasOwn(given, 'extends') ? given.extends : undefined, ...given })) {
+    const list = LISTS.includes(key) && Array.isArray(field) && field.length > 0 && field.every((item) => typeof item === 'string' && item !== '')
+      && (key !== 'idTokenAlgorithms' || field.every((alg: string) => ASYMMETRIC_ALG.test(alg)));
     if (key === 'extends' ? !names.includes(field as string) : !(list || (FLAGS.includes(key) && typeof field === 'boolean'))) {
       throw new TypeError(`"${named ? path : `${path}.${key}`}" ${key === 'extends' ? `must be one of ${names.map((n) => `'${n}'`).join(', ')}${named ? ' or { extends, ...quirks }' : ''}`
-        : LISTS.includes(key) ? `must be a list of strings${key === 'idTokenAlgorithms' ? ', asymmetric algorithms only (RS, PS or ES with 256, 384 or 512; EdDSA; Ed25519)' : ''}`
-          : FLAGS.includes(key) ? 'must be true or false' : `is not a provider quirk (${[...LISTS, ...FLAGS].join(', ')})`}; got ${JSON.stringify(field)}`);
+        : LISTS.includes(key) ? `must be a non-empty list of strings${key === 'idTokenAlgorithms' ? ', asymmetric only (RS, PS, ES 256/384/512, EdDSA, Ed25519)' : ''}`
+          : FLAGS.includes(key) ? 'must be true or false' : 'is not a provider quirk'}; got ${JSON.stringify(field)}`);
     }
     if (key !== 'extends') quirks[key] = list ? Object.freeze([...(field as string[])]) : field;
   }

@@ -10,7 +10,7 @@ import { resolveOptions, type SessionOptions, type Settings } from './options.js
 import type * as Protocol from './protocol/index.js';
 import type { ProviderProfile } from './profiles.js';
 import type { OidcPort } from './protocol/types.js';
-import { assess, closeDatabase, createIdbStore, createMemoryStore, endedRecord, liveRecord, newsOf, recordOf, type RecordStore, type SessionRecord } from './store.js';
+import { assess, believable, closeDatabase, createIdbStore, createMemoryStore, endedRecord, liveRecord, put, recordOf, type RecordStore, type SessionRecord } from './store.js';
 import { handoverOf, onTabMessage, TOKEN_REQUEST_TIMEOUT_MS, type TabsHost } from './tabs.js';
 import { isSigninResponse, isSignoutResponse, notifyParent } from './urls.js';
 import type { Verifier } from './verify.js';
@@ -388,7 +388,7 @@ class SessionImpl implements Session {
 
   /** Makes `live` this tab's session: the record first (other tabs check hand-overs against it), then the state, then the other tabs. */
   async #begin(run: Run, live: Live, stopGuard: () => void): Promise<void> {
-    await Promise.all([this.#writeNow(run, recordOf(live)), loadTracking()]);
+    await Promise.all([this.#writeNow(run, recordOf(live), true), loadTracking()]);
     stopGuard();
     if (this.#take(live)) run.channel.post({ type: 'signed-in', ...handoverOf(live) });
   }
@@ -444,25 +444,18 @@ class SessionImpl implements Session {
       if (this.#run !== run || run.tracking || !this.#holds(sessionId)) return;
       run.tracking = lib.startTracking({
         sessionId,
-        clock: this.#settings.clock,
+        settings: this.#settings,
         now: this.#now,
-        serverUrl: this.#settings.serverUrl,
         store: () => run.store,
-        leadership: () => {
-          const name = `oidc-session-guard|${this.#key}`;
-          return this.#deps.leadership ? Promise.resolve(this.#deps.leadership(name)) : electLeader(name, this.#settings.clock);
-        },
+        elect: this.#deps.leadership ?? electLeader,
+        leaderName: `oidc-session-guard|${this.#key}`,
+        post: (message) => run.channel.post(message),
         state: () => this.#state,
         next: (action) => reduce(this.#state, action, this.#settings.policy),
         dispatch: (action) => this.#dispatch(action),
-        news: newsOf,
+        believable,
         renew: () => this.renew(),
         signedOut: (live, reason) => this.#endSignedOut(live, reason),
-        remoteLogout: () => {
-          // Heard here: every other tab hears it from this one.
-          if (this.#holds(sessionId)) run.channel.post({ type: 'signed-out', sessionId, reason: 'remote_logout' });
-          this.#endSignedOut((this.#state as Partial<WithLive>).live ?? null, 'remote_logout');
-        },
         replaced: () => {
           this.#dispatch({ type: 'signed-out', reason: null });
           this.#restore(run, () => {
@@ -496,9 +489,14 @@ class SessionImpl implements Session {
     else this.#dispatch({ type: 'look', now: this.#now() });
   }
 
-  /** The live session after a fresh look, or the error that says why there is none. */
-  #liveNow(): Live {
+  /**
+   * The live session after a fresh look (and the read of the shared record a deadline may
+   * wait for), or the error that says why there is none.
+   */
+  async #liveNow(): Promise<Live> {
     this.#lookNow();
+    // Looked at again once read (watchRecord looks after each read).
+    await this.#run?.tracking?.settled();
     const state = this.#state;
     if (isLive(state)) return state.live;
     throw state.status === 'expired' && isCap(state.reason) ? limitReached(state.reason) : new SessionError('LOGIN_REQUIRED', 'there is no active session');
@@ -531,7 +529,7 @@ class SessionImpl implements Session {
 
   async staySignedIn(): Promise<void> {
     // Look first, with what was true before: a deadline already past is not undone.
-    this.#liveNow();
+    await this.#liveNow();
     const now = this.#now();
     this.#dispatch({ type: 'activity', at: now, now, stay: true, remote: false });
     const state = this.#state;
@@ -540,9 +538,9 @@ class SessionImpl implements Session {
 
   async renew(): Promise<void> {
     // Within the limits only: a renewal never revives a session and never counts as activity.
-    const live = this.#liveNow();
+    const live = await this.#liveNow();
     const run = this.#run!;
-    // Live time (and its renewal window) starts with its chunk.
+    // Live time (and its renewal window) starts with its chunk; a session that ended meanwhile has none.
     await loadTracking();
     const tracking = run.tracking;
     if (!tracking || !this.#holds(live.sessionId)) throw new SessionError('LOGIN_REQUIRED', 'the session ended');
@@ -567,7 +565,7 @@ class SessionImpl implements Session {
   }
 
   async getAccessToken(): Promise<string> {
-    const { tokens } = this.#liveNow();
+    const { tokens } = await this.#liveNow();
     if (tokens.accessTokenExpiresAt !== null && tokens.accessTokenExpiresAt <= this.#now()) {
       throw new SessionError('LOGIN_REQUIRED', 'the access token has expired');
     }
@@ -623,10 +621,8 @@ class SessionImpl implements Session {
       },
       renewFor: (live) => {
         const tracking = run.tracking;
-        // At most one renewal per window whoever asks; one that runs tells every tab itself.
-        tracking?.renewFor(() => this.#renewNow(run, live, tracking), (failure) => run.channel.post(failure
-          ? { type: 'renew-failed', sessionId: live.sessionId, code: failure.code }
-          : { type: 'renewed', sessionId: live.sessionId, tokens: live.tokens }));
+        // At most one renewal per window whoever asks (see tracking.ts).
+        tracking?.renewFor(live, () => this.#renewNow(run, live, tracking));
       },
       signedOut: (reason) => {
         const state = this.#state;
@@ -669,7 +665,7 @@ class SessionImpl implements Session {
       const settings = this.#settings;
       const port = this.#deps.protocol ?? lib.createProtocol(settings, metadata, settings.clock, this.#now, profile);
       const record = async (sessionId: string) => (this.#run ? this.#recordOf(this.#run, sessionId) : null);
-      return { lib, ctx: { port, verifier, settings, profile, now: this.#now, endSession: metadata.endSessionEndpoint, liveRecord: record } };
+      return { lib, ctx: { port, verifier, settings, profile, now: this.#now, endSession: metadata.endSessionEndpoint, liveRecord: record, store: () => this.#run?.store ?? null } };
     })();
     return this.#retryable(this.#protocol, () => (this.#protocol = null));
   }
@@ -700,12 +696,12 @@ class SessionImpl implements Session {
     void this.#writeNow(run, record);
   }
 
-  async #writeNow(run: Run, record: SessionRecord): Promise<void> {
+  async #writeNow(run: Run, record: SessionRecord, begin?: boolean): Promise<void> {
     try {
-      await run.store.set(record);
+      await put(run.store, record, begin);
     } catch (error) {
       this.#fallBackToMemory(run, error);
-      await run.store.set(record);
+      await put(run.store, record, begin);
     }
   }
 

@@ -27,14 +27,29 @@ export interface SessionRecord {
   readonly providerAuthTime: number | null;
   readonly sessionExpiresAt: number | null;
   readonly lastActivityAt: number;
+  /**
+   * When the tokens were last renewed, or a renewal claimed (see the protocol's
+   * `claimRefresh`): a tab whose tokens are older may hold a rotated refresh token, and does
+   * not send it. Absent (0) in a record an older version wrote.
+   */
+  readonly renewedAt?: number;
 }
 
 /** Where the record is kept. */
 export interface RecordStore {
   readonly kind: 'indexeddb' | 'memory';
   get(): Promise<unknown>;
-  set(record: SessionRecord): Promise<void>;
+  /**
+   * Reads the record and, in the same transaction, writes what `fn` makes of it (the record
+   * as it parses, or null); `fn` returning null writes nothing. Resolves with the record as
+   * it is after.
+   */
+  change(fn: (stored: SessionRecord | null) => SessionRecord | null): Promise<SessionRecord | null>;
 }
+
+/** Writes `record` over what is there (see `merged`); `begin`: a new session's first write. */
+export const put = (store: RecordStore, record: SessionRecord, begin = false): Promise<unknown> =>
+  store.change((stored) => merged(stored, record, begin));
 
 /** The IndexedDB database the SDK owns. */
 export const DATABASE_NAME = 'oidc-session-guard';
@@ -73,32 +88,47 @@ export function createIdbStore(key: string, clock: Clock): RecordStore {
   return {
     kind: 'indexeddb',
     get: () => timed(() => get(key, database())),
-    // Read and written in one transaction (IndexedDB runs them one at a time): see `merged`.
-    set: (record) => timed(() => update(key, (stored) => merged(stored, record), database())),
+    // Read and written in one transaction: IndexedDB runs them one at a time.
+    change: (fn) => {
+      let after: SessionRecord | null = null;
+      return timed(() => update(key, (stored) => {
+        const old = parseRecord(stored);
+        after = fn(typeof old === 'object' ? old : null);
+        return after ?? stored;
+      }, database())).then(() => after);
+    },
   };
 }
 
 /** The record in this tab's memory: the fallback when IndexedDB is unavailable. */
 export function createMemoryStore(): RecordStore {
-  let value: SessionRecord | undefined;
+  let value: unknown;
+  const parsed = () => {
+    const record = parseRecord(value);
+    return typeof record === 'object' ? record : null;
+  };
   return {
     kind: 'memory',
     get: async () => value,
-    set: async (record) => {
-      value = merged(value, record);
+    change: async (fn) => {
+      const next = fn(parsed());
+      if (next) value = next;
+      return parsed();
     },
   };
 }
 
 /**
- * What a write leaves in the store, given what is there: a tab never moves the session's
- * activity back (another tab may have written later activity it has not heard of), and never
- * makes a session that ended elsewhere active again. Anything else is replaced.
+ * What a write leaves in the store, given what is there (as it parses, or null): a session
+ * beginning in this tab (`begin`) replaces another session's record; otherwise a tab never
+ * writes over another session's record (a sign-in it did not hear of). It never makes a
+ * session that ended active again, and never moves activity or the last renewal back
+ * (another tab may have written later ones it has not heard of).
  */
-export function merged(stored: unknown, next: SessionRecord): SessionRecord {
-  const old = parseRecord(stored);
-  if (next.status !== 'active' || !old || old === 'invalid' || old.sessionId !== next.sessionId) return next;
-  return old.status === 'ended' ? old : { ...next, lastActivityAt: Math.max(old.lastActivityAt, next.lastActivityAt) };
+export function merged(old: SessionRecord | null, next: SessionRecord, begin = false): SessionRecord | null {
+  if (!old || (begin && old.sessionId !== next.sessionId)) return next;
+  if (old.sessionId !== next.sessionId || (old.status === 'ended' && next.status === 'active')) return null;
+  return next.status === 'ended' ? next : { ...next, lastActivityAt: Math.max(old.lastActivityAt, next.lastActivityAt), renewedAt: Math.max(old.renewedAt ?? 0, next.renewedAt ?? 0) };
 }
 
 const ENDED_REASONS = new Set(['idle', 'absolute', 'session_expiry', 'signed_out', 'remote_logout', 'error', null]);
@@ -120,13 +150,14 @@ export function parseRecord(value: unknown): SessionRecord | undefined | 'invali
     && typeof r.reauthRequired === 'boolean'
     && isTime(r.signedInAt) && isTime(r.authTime) && isTime(r.lastActivityAt)
     && (r.sessionExpiresAt === null || isTime(r.sessionExpiresAt))
-    && (r.providerAuthTime === null || isTime(r.providerAuthTime));
+    && (r.providerAuthTime === null || isTime(r.providerAuthTime))
+    && (r.renewedAt === undefined || isTime(r.renewedAt));
   if (!ok) return 'invalid';
   return { v: 1, ...pick(r, RECORD_FIELDS) } as SessionRecord;
 }
 
 /** The timing of a session, as the record and the tabs' hand-over carry it. */
-export const TIMING_FIELDS = ['signedInAt', 'authTime', 'providerAuthTime', 'sessionExpiresAt', 'lastActivityAt'] as const;
+export const TIMING_FIELDS = ['signedInAt', 'authTime', 'providerAuthTime', 'sessionExpiresAt', 'lastActivityAt', 'renewedAt'] as const;
 const RECORD_FIELDS = ['sessionId', 'sub', 'status', 'endedReason', 'reauthRequired', ...TIMING_FIELDS] as const;
 
 /** The named fields of `from`, and no other. */
@@ -197,22 +228,8 @@ export function liveRecord(value: unknown, now: number, policy: SessionPolicy, s
   return live?.sessionId === sessionId ? live : null;
 }
 
-/**
- * What the shared record says of the live session `live` that this tab may have missed
- * (a frozen tab, a page in the back/forward cache: no channel message reaches either):
- * later activity of the same session, that session's end, or another session in its place.
- * Null when it says nothing new, or nothing believable (then this tab's own view stands).
- */
-export type RecordNews =
-  | { readonly type: 'activity'; readonly at: number }
-  | { readonly type: 'ended'; readonly reason: NonNullable<SessionRecord['endedReason']> }
-  | { readonly type: 'replaced' }
-  | null;
-
-export function newsOf(value: unknown, live: Live, now: number): RecordNews {
+/** The stored value as a record if it parses and can be true at `now` (see `implausible`); else null. */
+export function believable(value: unknown, now: number): SessionRecord | null {
   const record = parseRecord(value);
-  if (!record || record === 'invalid' || implausible(record, now)) return null;
-  if (record.sessionId !== live.sessionId) return { type: 'replaced' };
-  if (record.status === 'ended') return { type: 'ended', reason: record.endedReason ?? 'error' };
-  return record.lastActivityAt > live.lastActivityAt ? { type: 'activity', at: record.lastActivityAt } : null;
+  return record && record !== 'invalid' && !implausible(record, now) ? record : null;
 }

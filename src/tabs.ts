@@ -66,7 +66,7 @@ export function onTabMessage(m: Envelope, host: TabsHost): void {
       break;
     case 'renew-failed':
       // Also an answer to a request; and a refresh token that may be spent is spent in every tab.
-      if (m.spent) host.dispatch({ type: 'update', live: withoutRefreshToken(live), now });
+      if (m.spent === true) host.dispatch({ type: 'update', live: withoutRefreshToken(live), now });
       break;
   }
 }

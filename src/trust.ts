@@ -69,7 +69,8 @@ export function parseTokens(value: unknown): TokenSet {
 /** The timing another tab sent; a time that is not one, or activity later than `now`, is refused. */
 function parseTiming(value: unknown, now: number): SessionTiming {
   const t = value as Partial<Record<keyof SessionTiming, unknown>>;
-  if (!(isTime(t.signedInAt) && isTime(t.authTime) && isTimeOrNull(t.providerAuthTime) && isTimeOrNull(t.sessionExpiresAt) && isTime(t.lastActivityAt) && t.lastActivityAt <= now + FUTURE_TOLERANCE_MS)) {
+  if (!(isTime(t.signedInAt) && isTime(t.authTime) && isTimeOrNull(t.providerAuthTime) && isTimeOrNull(t.sessionExpiresAt) && isTime(t.lastActivityAt) && t.lastActivityAt <= now + FUTURE_TOLERANCE_MS
+    && (t.renewedAt === undefined || (isTime(t.renewedAt) && t.renewedAt <= now + FUTURE_TOLERANCE_MS)))) {
     throw invalid('the session timing another tab sent is malformed');
   }
   return t as SessionTiming;
@@ -180,7 +181,8 @@ export function adoptSession(handover: SessionHandover, v: VerifiedIdToken, reco
     tokens: parseTokens(handover.tokens),
     claims: v.claims,
     sid: v.sid,
-    renewedAt: 0,
+    // The handing tab's tokens, renewed when it says (see the record's renewedAt).
+    renewedAt: sent.renewedAt ?? 0,
     signedInAt: timing.signedInAt,
     authTime: Math.min(timing.authTime, local.authTime),
     providerAuthTime: v.authTime ?? timing.providerAuthTime,

@@ -7,7 +7,7 @@ import type { TabChannel } from '../channel.js';
 import type { Live, State, TokenSet } from '../machine.js';
 import type { Settings } from '../options.js';
 import type { ProviderProfile } from '../profiles.js';
-import type { SessionRecord } from '../store.js';
+import type { RecordStore, SessionRecord } from '../store.js';
 import type { AuthRequest } from '../trust.js';
 import type { Verifier } from '../verify.js';
 import { authorizeExtras } from './rules.js';
@@ -37,6 +37,37 @@ export interface FlowContext {
   readonly endSession: string | null;
   /** The shared record, if it is of session `sessionId`, active and inside its limits now; else null. */
   readonly liveRecord: (sessionId: string) => Promise<SessionRecord | null>;
+  /** The shared record's store (to claim a refresh in it), or null when the session is not running. */
+  readonly store: () => RecordStore | null;
+}
+
+/**
+ * Claims the next refresh of `live`'s session in the shared record, in one transaction: only
+ * when no tab renewed (or claimed a renewal) after the tokens held here were obtained. A tab
+ * that missed a renewal (frozen, in the back/forward cache, stopped during one) may hold a
+ * refresh token another tab's rotation spent: it does not send it. Resolves true when the
+ * refresh may go out (also when there is no record to claim in, or it cannot be read).
+ */
+async function claimRefresh(ctx: FlowContext, live: Live): Promise<number> {
+  const at = Math.max(ctx.now(), live.renewedAt);
+  let claimed = false;
+  try {
+    const after = await ctx.store()?.change((r) => {
+      claimed = r?.sessionId === live.sessionId && r.status === 'active' && (r.renewedAt ?? 0) <= live.renewedAt;
+      return claimed ? { ...r!, renewedAt: at } : null;
+    });
+    return !after || claimed ? at : 0;
+  } catch {
+    return at;
+  }
+}
+
+/** What a renewal tells its caller about the refresh token it holds. */
+export interface RefreshTokenNews {
+  /** The token may be spent: dropped here, and (`everywhere`) in every tab. */
+  spent(everywhere: boolean): Promise<void>;
+  /** The provider refused the refresh and used nothing: the token is still the newest, as of `at` (its claim). */
+  kept(at: number): Promise<void>;
 }
 
 /**
@@ -59,28 +90,37 @@ const isLost = (error: unknown): error is SessionError => error instanceof Sessi
  * top-level `prompt=none` redirect that comes back to the same session: then this resolves
  * with `'navigating'`. The caller verifies what comes back (see `Verifier.renewed`).
  */
-export async function renewTokens(live: Live, ctx: FlowContext, signal: AbortSignal, spent: () => Promise<void>): Promise<{ tokens: TokenSet; request: AuthRequest | null } | 'navigating'> {
+export async function renewTokens(live: Live, ctx: FlowContext, signal: AbortSignal, news: RefreshTokenNews): Promise<{ tokens: TokenSet; request: AuthRequest | null } | 'navigating'> {
   const { port } = ctx;
   const maxAgeSec = silentMaxAge(ctx);
-  if (live.tokens.refreshToken !== null) {
+  const hint = live.tokens.idToken;
+  const claimed = live.tokens.refreshToken === null ? 0 : await claimRefresh(ctx, live);
+  if (live.tokens.refreshToken !== null && !claimed) {
+    // Another tab renewed after these tokens were obtained: this refresh token may be spent.
+    await news.spent(false);
+  } else if (live.tokens.refreshToken !== null) {
     try {
       return { tokens: await port.refresh(live.tokens, live.claims), request: null };
     } catch (error) {
-      if (!isLost(error)) throw error;
-      await spent();
-      if (!silentAllowed(ctx.profile, live.tokens.idToken)) throw error;
+      if (!isLost(error)) {
+        await news.kept(claimed);
+        throw error;
+      }
+      await news.spent(true);
+      if (!silentAllowed(ctx.profile, hint)) throw error;
     }
-  } else if (!silentAllowed(ctx.profile, live.tokens.idToken)) {
-    throw new SessionError('RENEW_FAILED', 'there is no refresh token, and this provider takes no prompt=none without an id_token_hint it accepts');
+  }
+  if (!silentAllowed(ctx.profile, hint)) {
+    throw new SessionError('RENEW_FAILED', 'no refresh token, and no prompt=none without an id_token_hint this provider takes');
   }
   if (signal.aborted) throw new SessionError('LOGIN_REQUIRED', 'the session ended');
   const request = silentRequest(ctx, maxAgeSec);
   try {
-    return { tokens: await port.silent({ ...(maxAgeSec === undefined ? {} : { maxAgeSec }), idTokenHint: live.tokens.idToken, signal }), request };
+    return { tokens: await port.silent({ ...(maxAgeSec === undefined ? {} : { maxAgeSec }), idTokenHint: hint, signal }), request };
   } catch (error) {
     const fallback = error instanceof SessionError && (error.code === 'LOGIN_REQUIRED' || error.code === 'NETWORK');
     if (!fallback || globalThis.document?.visibilityState !== 'visible') throw error;
-    await port.signinRedirect({ returnTo: globalThis.location.href, prompt: 'none', ...(maxAgeSec === undefined ? {} : { maxAgeSec }), renewSessionId: live.sessionId });
+    await port.signinRedirect({ returnTo: globalThis.location.href, prompt: 'none', ...(maxAgeSec === undefined ? {} : { maxAgeSec }), renewSessionId: live.sessionId, idTokenHint: hint });
     return 'navigating';
   }
 }
@@ -128,7 +168,7 @@ export async function completeSignin(ctx: FlowContext, url: URL, newId: string):
  */
 export async function restoreSilently(ctx: FlowContext, sessionId: string, signal: AbortSignal): Promise<Live> {
   // A tab with no tokens has no hint to give.
-  if (!silentAllowed(ctx.profile, null)) throw new SessionError('LOGIN_REQUIRED', 'this provider takes no prompt=none without id_token_hint, and no tab holds one');
+  if (!silentAllowed(ctx.profile, null)) throw new SessionError('LOGIN_REQUIRED', 'no prompt=none without id_token_hint, and no tab holds one');
   const maxAgeSec = silentMaxAge(ctx);
   const request = silentRequest(ctx, maxAgeSec);
   const tokens = await ctx.port.silent({ ...(maxAgeSec === undefined ? {} : { maxAgeSec }), idTokenHint: null, signal });
@@ -239,19 +279,32 @@ export async function renew(ctx: FlowContext, host: RenewHost): Promise<void> {
 
 async function renewHere(ctx: FlowContext, host: RenewHost): Promise<void> {
   const { live, channel } = host;
-  let spent = false;
   try {
-    const renewal = await renewTokens(live, ctx, host.signal, async () => {
-      // Dropped here and now (a hand-over meanwhile must not carry it), and in every tab below.
-      spent = true;
-      const current = host.current();
-      if (current) await host.commit(withoutRefreshToken(current));
+    const renewal = await renewTokens(live, ctx, host.signal, {
+      async spent(everywhere) {
+        // Dropped here and now (a hand-over meanwhile must not carry it), and, when it may have
+        // been used, in every tab at once: the page may leave for the provider next.
+        const current = host.current();
+        if (current) await host.commit(withoutRefreshToken(current));
+        if (everywhere) channel.post({ type: 'renew-failed', sessionId: live.sessionId, code: 'RENEW_FAILED', spent: true });
+      },
+      async kept(at) {
+        const current = host.current();
+        if (current) await host.commit({ ...current, renewedAt: at });
+      },
     });
     if (renewal === 'navigating') {
       // The page is going to the provider. If it stays (an app's beforeunload said so), the
       // renewal fails after a while rather than blocking every later one.
-      await new Promise<void>((resolve) => ctx.settings.clock.setTimeout(() => resolve(), RENEW_TIMEOUT_MS));
-      throw new SessionError('RENEW_FAILED', 'the page did not go to the provider for the renewal');
+      const { clock } = ctx.settings;
+      await new Promise<void>((resolve) => {
+        const timer = clock.setTimeout(resolve, RENEW_TIMEOUT_MS);
+        host.signal.addEventListener('abort', () => {
+          clock.clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
+      throw new SessionError(host.signal.aborted ? 'LOGIN_REQUIRED' : 'RENEW_FAILED', host.signal.aborted ? 'the session ended' : 'the page did not go to the provider for the renewal');
     }
     const current = host.current();
     if (!current) throw new SessionError('LOGIN_REQUIRED', 'the session ended');
@@ -260,7 +313,7 @@ async function renewHere(ctx: FlowContext, host: RenewHost): Promise<void> {
     channel.post({ type: 'renewed', sessionId: next.sessionId, tokens: next.tokens });
   } catch (error) {
     const failure = error instanceof SessionError ? error : new SessionError('RENEW_FAILED', 'the renewal failed', { cause: error });
-    channel.post({ type: 'renew-failed', sessionId: live.sessionId, code: failure.code, ...(spent ? { spent } : {}) });
+    channel.post({ type: 'renew-failed', sessionId: live.sessionId, code: failure.code });
     throw failure;
   }
 }
@@ -268,10 +321,16 @@ async function renewHere(ctx: FlowContext, host: RenewHost): Promise<void> {
 /** Asks the leader: true once its new tokens are taken here, false when no answer came in time; rejects with its failure. */
 async function askLeader(host: RenewHost): Promise<boolean> {
   const { sessionId } = host.live;
-  // The answer, or null when none comes in time or the session ends first.
-  const ended = new Promise<null>((resolve) => host.signal.addEventListener('abort', () => resolve(null), { once: true }));
+  // The answer, or null when none comes in time or the session ends first. (A notice that
+  // the refresh token is spent is no answer: the renewing tab goes on.)
+  let end = () => undefined as void;
+  const ended = new Promise<null>((resolve) => {
+    end = () => resolve(null);
+    host.signal.addEventListener('abort', end, { once: true });
+  });
   const answer = host.signal.aborted ? null : await Promise.race([ended, host.channel.request({ type: 'renew-request', sessionId },
-    (m) => (m.sessionId !== sessionId ? undefined : m.type === 'renewed' ? m.tokens : m.type === 'renew-failed' ? m.code : undefined), RENEW_TIMEOUT_MS)]);
+    (m) => (m.sessionId !== sessionId ? undefined : m.type === 'renewed' ? m.tokens : m.type === 'renew-failed' && m.spent !== true ? m.code : undefined), RENEW_TIMEOUT_MS)]);
+  host.signal.removeEventListener('abort', end);
   if (!host.current()) throw new SessionError('LOGIN_REQUIRED', 'the session ended');
   // The new tokens, verified here before renew() resolves: getAccessToken() then returns them.
   if (typeof answer === 'object' && answer) {

@@ -53,6 +53,8 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
     extraQueryParams: { ...settings.authParams },
     ...(request.prompt ? { prompt: request.prompt } : {}),
     ...(request.maxAgeSec !== undefined ? { max_age: request.maxAgeSec } : {}),
+    // NHS login does not accept id_token_hint on authorize.
+    ...(request.idTokenHint && profile.idTokenHintOnAuthorize ? { id_token_hint: request.idTokenHint } : {}),
   });
   // oidc-client-ts's own time limit ends when the response's headers arrive; a body that
   // never comes would hang the call. This limit covers the whole call.
@@ -120,8 +122,9 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
           timeoutInSeconds: REQUEST_TIMEOUT_MS / 1000,
         }));
       } catch (error) {
-        // The provider's error answer (RFC 6749 §5.2): nothing was issued, the token holds.
-        if (error instanceof ErrorResponse) throw mapError(error, 'the renewal failed', 'RENEW_FAILED');
+        // The provider's error answer (RFC 6749 §5.2, an error code): nothing was issued, the
+        // token holds. A gateway's JSON with a status text ("Gateway Timeout") is no such answer.
+        if (error instanceof ErrorResponse && /^[a-z][a-z0-9_]*$/.test(error.error ?? '')) throw mapError(error, 'the renewal failed', 'RENEW_FAILED');
         // Sent, and no usable answer came back: the token may be spent, and is not sent again.
         throw new SessionError('RENEW_FAILED', `the renewal's answer was lost (${error instanceof Error ? error.message : String(error)}): its refresh token may have been used, so it is not sent again`, { cause: new LostAnswer(error) });
       }
@@ -132,11 +135,7 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
     async silent({ maxAgeSec, idTokenHint, signal }) {
       let response: SigninResponse;
       try {
-        const request = await client.createSigninRequest({
-          ...signinArgs({ returnTo: globalThis.location.href, prompt: 'none', ...(maxAgeSec === undefined ? {} : { maxAgeSec }) }, 'si:s'),
-          // NHS login does not accept id_token_hint on authorize.
-          ...(idTokenHint && profile.idTokenHintOnAuthorize ? { id_token_hint: idTokenHint } : {}),
-        });
+        const request = await client.createSigninRequest(signinArgs({ returnTo: globalThis.location.href, prompt: 'none', ...(maxAgeSec === undefined ? {} : { maxAgeSec }), ...(idTokenHint ? { idTokenHint } : {}) }, 'si:s'));
         response = await timed(client.processSigninResponse(await inHiddenFrame(request.url, clock, signal)));
       } catch (error) {
         throw mapError(error, 'the renewal failed', 'RENEW_FAILED');

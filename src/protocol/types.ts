@@ -16,6 +16,8 @@ export interface AuthorizeRequest {
   readonly retried?: boolean;
   /** The limit that ended the session this sign-in replaces (told by the `signed-in` event). */
   readonly after?: LimitReason | undefined;
+  /** The ID token held, sent as `id_token_hint` where the provider takes one on authorize. */
+  readonly idTokenHint?: string;
 }
 
 /** The authorize request a response answers, as its state remembers it. */

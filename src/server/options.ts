@@ -2,7 +2,7 @@
 import type { JWK } from 'jose';
 import type { ClientAuth } from './assertion.js';
 import { memoryStore, type CompanionStore } from './store.js';
-import { profileOf, type ProviderProfile } from '../profiles.js';
+import { profileOf, profiles, type ProviderProfile } from '../profiles.js';
 import { resolveProvider, type ProviderName, type ProviderQuirks } from '../providers.js';
 
 export type CompanionProvider = ProviderName;
@@ -118,7 +118,8 @@ export function resolveCompanionOptions(options: unknown): CompanionSettings {
   const redirectUris = new Set((uris as unknown[]).map((uri, i) => url(uri, `redirectUris[${i}]`).href));
   const { name: provider, quirks } = resolveProvider(options.provider, 'provider');
   const profile = profileOf(provider, quirks);
-  const { auth, alg } = clientAuthOf(options.clientAuth, provider, profile.idTokenAlgorithms);
+  // Client assertions are signed with the key the app registered: the named profile's algorithms, whatever it accepts for ID tokens.
+  const { auth, alg } = clientAuthOf(options.clientAuth, provider, profiles[provider].idTokenAlgorithms);
   const store = options.store ?? memoryStore();
   if (!isObject(store) || STORE_METHODS.some((m) => typeof store[m] !== 'function')) bad('store', `must be a store (memoryStore() or redisStore()) with ${STORE_METHODS.join(', ')}`);
   const publicUrl = options.publicUrl === undefined ? null : url(options.publicUrl, 'publicUrl').href.replace(/\/+$/, '');

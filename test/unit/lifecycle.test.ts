@@ -161,6 +161,7 @@ describe('a warning of a cap that cannot be extended', () => {
       clock.advance(MIN);
       userInput();
     }
+    await recordRead();
     expect(s.getSnapshot()).toMatchObject({ status: 'warning', reason: 'session_expiry' });
     for (let i = 0; i < 3; i += 1) await expect(s.staySignedIn()).rejects.toBeInstanceOf(SessionError);
     await delivered();

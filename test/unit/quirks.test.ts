@@ -32,12 +32,15 @@ describe('provider: { extends, ...quirks }', () => {
     [{ supportsMaxAge: false }, '"options.provider.extends" must be one of'],
     [{ extends: 'generic', supportsMaxAge: 'no' }, '"options.provider.supportsMaxAge" must be true or false; got "no"'],
     [{ extends: 'generic', promptNoneRequiresIdTokenHint: 1 }, '"options.provider.promptNoneRequiresIdTokenHint" must be true or false; got 1'],
-    [{ extends: 'generic', loginRequiredErrors: 'login_required' }, '"options.provider.loginRequiredErrors" must be a list of strings; got "login_required"'],
-    [{ extends: 'generic', loginRequiredErrors: ['login_required', ''] }, '"options.provider.loginRequiredErrors" must be a list of strings'],
-    [{ extends: 'generic', idTokenAlgorithms: ['HS256'] }, '"options.provider.idTokenAlgorithms" must be a list of strings, asymmetric algorithms only'],
-    [{ extends: 'generic', idTokenAlgorithms: ['none'] }, '"options.provider.idTokenAlgorithms" must be a list of strings, asymmetric algorithms only'],
-    [{ extends: 'generic', idTokenAlgorithms: [] }, '"options.provider.idTokenAlgorithms" must be a list of strings, asymmetric algorithms only'],
-    [{ extends: 'generic', supportsMaxage: false }, '"options.provider.supportsMaxage" is not a provider quirk (idTokenAlgorithms, loginRequiredErrors, supportsMaxAge'],
+    [{ extends: 'generic', loginRequiredErrors: 'login_required' }, '"options.provider.loginRequiredErrors" must be a non-empty list of strings; got "login_required"'],
+    [{ extends: 'generic', loginRequiredErrors: ['login_required', ''] }, '"options.provider.loginRequiredErrors" must be a non-empty list of strings'],
+    [{ extends: 'generic', loginRequiredErrors: [] }, '"options.provider.loginRequiredErrors" must be a non-empty list of strings; got []'],
+    [{ extends: 'generic', idTokenAlgorithms: ['HS256'] }, '"options.provider.idTokenAlgorithms" must be a non-empty list of strings, asymmetric only'],
+    [{ extends: 'generic', idTokenAlgorithms: ['none'] }, '"options.provider.idTokenAlgorithms" must be a non-empty list of strings, asymmetric only'],
+    [{ extends: 'generic', idTokenAlgorithms: [] }, '"options.provider.idTokenAlgorithms" must be a non-empty list of strings, asymmetric only'],
+    [null, '"options.provider" must be one of \'generic\', \'nhs-login\', \'signaturgruppen-broker\' or { extends, ...quirks }; got null'],
+    [Object.create({ extends: 'generic' }) as object, '"options.provider.extends" must be one of'],
+    [{ extends: 'generic', supportsMaxage: false }, '"options.provider.supportsMaxage" is not a provider quirk; got false'],
     [{ extends: 'generic', needsServer: false }, '"options.provider.needsServer" is not a provider quirk'],
     [['generic'], '"options.provider.0" is not a provider quirk'],
     [42, '"options.provider" must be one of \'generic\', \'nhs-login\', \'signaturgruppen-broker\' or { extends, ...quirks }; got 42'],
@@ -47,7 +50,7 @@ describe('provider: { extends, ...quirks }', () => {
   });
 
   it('the companion takes the same option, validated the same way', () => {
-    expect(() => createCompanion({ ...companion, provider: { extends: 'generic', idTokenAlgorithms: ['HS256'] } } as never)).toThrow('"provider.idTokenAlgorithms" must be a list of strings, asymmetric algorithms only');
+    expect(() => createCompanion({ ...companion, provider: { extends: 'generic', idTokenAlgorithms: ['HS256'] } } as never)).toThrow('"provider.idTokenAlgorithms" must be a non-empty list of strings, asymmetric only');
     expect(() => createCompanion({ ...companion, provider: { extends: 'generic', logoutTokenRequiresExp: 'no' } } as never)).toThrow('"provider.logoutTokenRequiresExp" must be true or false');
   });
 
@@ -55,6 +58,8 @@ describe('provider: { extends, ...quirks }', () => {
     expect(resolveCompanionOptions(companion).profile).toMatchObject({ logoutTokenRequiresExp: true });
     const quirky = resolveCompanionOptions({ ...companion, provider: { extends: 'generic', idTokenAlgorithms: ['ES256', 'Ed25519'], logoutTokenRequiresExp: false } });
     expect(quirky.algorithms).toEqual(['ES256', 'Ed25519']);
+    // Its client assertion is signed with the app's registered key: the named profile's algorithms still apply to it.
+    expect(resolveCompanionOptions({ ...companion, provider: { extends: 'generic', idTokenAlgorithms: ['ES256'] }, clientAuth: { method: 'private_key_jwt', privateJwk: { kty: 'RSA', d: 'x' }, alg: 'RS256' } }).assertionAlg).toBe('RS256');
     expect(quirky.profile.logoutTokenRequiresExp).toBe(false);
     // One set of rules: the companion accepts every algorithm the browser does for the same profile.
     for (const name of ['generic', 'nhs-login', 'signaturgruppen-broker'] as const) {

@@ -8,8 +8,9 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { reduce, type Live, type State } from '../../src/machine.js';
 import { presets } from '../../src/policy.js';
 import { createSessionWith, TOKEN_REQUEST_TIMEOUT_MS, type Session } from '../../src/session.js';
-import { createMemoryStore, merged, newsOf, type RecordStore, type SessionRecord } from '../../src/store.js';
-import { claimsAt, CLIENT_ID, fakeOidc, FakeClock, HOUR, ISSUER, makeKeys, MIN, tabDeps, watchChannels, watchListeners, type Keys } from './support.js';
+import { believable, createMemoryStore, merged, type RecordStore, type SessionRecord } from '../../src/store.js';
+import { newsOf } from '../../src/tracking.js';
+import { claimsAt, CLIENT_ID, fakeOidc, FakeClock, HOUR, ISSUER, makeKeys, MIN, tabDeps, watchChannels, watchListeners, type Keys, write } from './support.js';
 
 const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
 const policy = presets['nist-800-63b-3-aal2'];
@@ -57,7 +58,7 @@ async function signedInTab(shared: RecordStore = { ...store, kind: 'indexeddb' }
 /** What another tab writes when the user is active there (and this tab hears nothing of it). */
 async function activityElsewhere(at: number) {
   const record = (await store.get()) as SessionRecord;
-  await store.set({ ...record, lastActivityAt: at });
+  await write(store, { ...record, lastActivityAt: at });
 }
 
 describe('a tab that missed the other tabs\' activity', () => {
@@ -100,7 +101,7 @@ describe('a tab that missed the other tabs\' activity', () => {
 
   it('expires at its deadline when the record cannot be read (fail closed)', async () => {
     let readable = true;
-    const shared: RecordStore = { kind: 'indexeddb', get: () => (readable ? store.get() : Promise.reject(new Error('IndexedDB did not answer in time'))), set: (r) => store.set(r) };
+    const shared: RecordStore = { kind: 'indexeddb', get: () => (readable ? store.get() : Promise.reject(new Error('IndexedDB did not answer in time'))), change: (fn) => store.change(fn) };
     const { session: s } = await signedInTab(shared);
     readable = false;
     clock.advance(30 * MIN);
@@ -132,7 +133,7 @@ describe('a tab that missed the other tabs\' activity', () => {
   it('ends when the record says the session ended elsewhere (a sign-out it did not hear)', async () => {
     const { session: s } = await signedInTab();
     const record = (await store.get()) as SessionRecord;
-    await store.set({ ...record, status: 'ended', endedReason: 'signed_out', reauthRequired: false });
+    await write(store, { ...record, status: 'ended', endedReason: 'signed_out', reauthRequired: false });
     document.dispatchEvent(new Event('visibilitychange'));
     await recordRead();
     expect(s.getSnapshot()).toMatchObject({ status: 'signed-out', reason: 'signed_out' });
@@ -143,7 +144,7 @@ describe('a tab that missed the other tabs\' activity', () => {
     const record = (await store.get()) as SessionRecord;
     const next = { ...record, sessionId: 'signed-in-elsewhere', signedInAt: T0 + MIN, lastActivityAt: T0 + MIN };
     clock.advance(MIN);
-    await store.set(next);
+    await write(store, next);
     window.dispatchEvent(new Event('pageshow'));
     await recordRead();
     expect(s.getSnapshot()).toMatchObject({ status: 'signed-out', claims: null });
@@ -169,21 +170,26 @@ describe('what the record says, judged (pure)', () => {
     ['activity in the future', record({ lastActivityAt: T0 + HOUR }), null],
     ['no record', undefined, null],
   ])('%s', (_name, value, news) => {
-    expect(newsOf(value, live, T0 + 2 * MIN)).toEqual(news);
+    expect(newsOf(believable(value, T0 + 2 * MIN), live)).toEqual(news);
   });
 
   it("a write never moves the session's activity back, and never makes a session that ended active again", () => {
-    const mine = record({ lastActivityAt: T0 + MIN });
-    expect(merged(record({ lastActivityAt: T0 + 5 * MIN }), mine)).toEqual({ ...mine, lastActivityAt: T0 + 5 * MIN });
+    const mine = record({ lastActivityAt: T0 + MIN, renewedAt: T0 });
+    expect(merged(record({ lastActivityAt: T0 + 5 * MIN, renewedAt: T0 + 2 * MIN }), mine)).toEqual({ ...mine, lastActivityAt: T0 + 5 * MIN, renewedAt: T0 + 2 * MIN });
     expect(merged(record({ lastActivityAt: T0 }), mine)).toEqual(mine);
-    const ended = record({ status: 'ended', endedReason: 'signed_out' });
-    expect(merged(ended, mine)).toEqual(ended);
-    // An end is written whatever is there; another session's record, or none, is replaced.
+    expect(merged(record({ status: 'ended', endedReason: 'signed_out' }), mine)).toBeNull();
+    // An end of this session is written whatever is there; nothing is written when there is none.
     const ending = record({ status: 'ended', endedReason: 'idle', reauthRequired: true });
     expect(merged(record({ lastActivityAt: T0 + 5 * MIN }), ending)).toEqual(ending);
-    expect(merged(record({ sessionId: 'other', lastActivityAt: T0 + 5 * MIN }), mine)).toEqual(mine);
-    expect(merged(undefined, mine)).toEqual(mine);
-    expect(merged({ v: 1 }, mine)).toEqual(mine);
+    expect(merged(null, mine)).toEqual(mine);
+  });
+
+  it('a write never goes over another session\'s record (a sign-in this tab did not hear of), but a new session\'s first write does', () => {
+    const stale = record({ lastActivityAt: T0 + MIN });
+    const other = record({ sessionId: 'other', lastActivityAt: T0 + 5 * MIN });
+    expect(merged(other, stale)).toBeNull();
+    expect(merged(other, record({ status: 'ended', endedReason: 'idle', reauthRequired: true }))).toBeNull();
+    expect(merged(other, stale, true)).toEqual(stale);
   });
 
   it('the record\'s activity counts even past this tab\'s stale deadline, never later than now, never past a cap', () => {

@@ -5,7 +5,7 @@ import type { Claims, TokenSet } from '../../src/machine.js';
 import type { SessionOptions } from '../../src/options.js';
 import { createSessionWith, type Session, type SessionEvents } from '../../src/session.js';
 import { createMemoryStore, type RecordStore } from '../../src/store.js';
-import { claimsAt, CLIENT_ID, fakeOidc, FakeClock, HOUR, ISSUER, makeKeys, MIN, tabDeps, userInput, watchChannels, watchListeners, type Keys } from './support.js';
+import { claimsAt, CLIENT_ID, fakeOidc, FakeClock, HOUR, ISSUER, makeKeys, MIN, tabDeps, userInput, watchChannels, watchListeners, type Keys, write } from './support.js';
 
 const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
 let keys: Keys;
@@ -116,10 +116,10 @@ describe('the idle limit (NIST 800-63B rev3 §4.2.3: 30 minutes)', () => {
   it('writes activity to the shared record at most once per throttle interval, with the time of the input', async () => {
     const { store } = await signedIn();
     let writes = 0;
-    const set = store.set.bind(store);
-    store.set = async (record) => {
+    const change = store.change.bind(store);
+    store.change = async (fn) => {
       writes += 1;
-      return set(record);
+      return change(fn);
     };
     for (let i = 0; i < 50; i += 1) {
       userInput('pointermove');
@@ -337,14 +337,14 @@ describe('the shared record', () => {
     expect(record).not.toMatch(/ey[\w-]+\./);
     expect(record).not.toContain('access-token');
     expect(Object.keys(JSON.parse(record) as object).sort()).toEqual(
-      ['authTime', 'endedReason', 'lastActivityAt', 'providerAuthTime', 'reauthRequired', 'sessionExpiresAt', 'sessionId', 'signedInAt', 'status', 'sub', 'v'],
+      ['authTime', 'endedReason', 'lastActivityAt', 'providerAuthTime', 'reauthRequired', 'renewedAt', 'sessionExpiresAt', 'sessionId', 'signedInAt', 'status', 'sub', 'v'],
     );
   });
 
   it('on start, ends a session whose deadline passed while no tab looked', async () => {
     history.replaceState(null, '', '/');
     const store = createMemoryStore();
-    await store.set({ v: 1, sessionId: 's', sub: 'alice', status: 'active', endedReason: null, reauthRequired: false, signedInAt: T0 - HOUR, authTime: T0 - HOUR, providerAuthTime: T0 - HOUR, sessionExpiresAt: null, lastActivityAt: T0 - 31 * MIN });
+    await write(store, { v: 1, sessionId: 's', sub: 'alice', status: 'active', endedReason: null, reauthRequired: false, signedInAt: T0 - HOUR, authTime: T0 - HOUR, providerAuthTime: T0 - HOUR, sessionExpiresAt: null, lastActivityAt: T0 - 31 * MIN });
     const oidc = fakeOidc('unused');
     session = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock }, { ...oidc.deps, keys: keys.keys, store, ...tabDeps(true) });
     await session.start();
@@ -357,7 +357,7 @@ describe('the shared record', () => {
   it('fails closed on a record that does not parse', async () => {
     history.replaceState(null, '', '/');
     const store = createMemoryStore();
-    await store.set({ v: 1, sessionId: 's', sub: 'alice', status: 'active', lastActivityAt: 'yesterday' } as never);
+    await write(store, { v: 1, sessionId: 's', sub: 'alice', status: 'active', lastActivityAt: 'yesterday' } as never);
     const oidc = fakeOidc('unused');
     session = createSessionWith({ authority: ISSUER, clientId: CLIENT_ID, redirectUri: `${location.origin}/callback`, clock }, { ...oidc.deps, keys: keys.keys, store, ...tabDeps(true) });
     await session.start();

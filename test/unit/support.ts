@@ -8,6 +8,7 @@ import type { Clock, TimerHandle } from '../../src/clock.js';
 import type { Leadership } from '../../src/channel.js';
 import type { ProviderMetadata } from '../../src/metadata.js';
 import type { AnsweredRequest, AuthorizeRequest, OidcPort } from '../../src/protocol/types.js';
+import type { RecordStore } from '../../src/store.js';
 
 export const ISSUER = 'https://idp.example';
 export const CLIENT_ID = 'my-spa';
@@ -193,4 +194,9 @@ export function deferred<T>() {
     reject = rej;
   });
   return { promise, resolve, reject };
+}
+
+/** Writes `value` into a record store as it is, merging nothing (what a script on the page can do to IndexedDB). */
+export async function write(store: RecordStore, value: unknown): Promise<void> {
+  await store.change(() => value as never);
 }

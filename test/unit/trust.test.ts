@@ -9,7 +9,7 @@ import { SessionError } from '../../src/errors.js';
 import { createSessionWith, TOKEN_REQUEST_TIMEOUT_MS, type Session } from '../../src/session.js';
 import type { SessionOptions } from '../../src/options.js';
 import { createMemoryStore, type RecordStore, type SessionRecord } from '../../src/store.js';
-import { claimsAt, CLIENT_ID, fakeOidc, FakeClock, HOUR, ISSUER, makeKeys, MIN, tabDeps, type Keys } from './support.js';
+import { claimsAt, CLIENT_ID, fakeOidc, FakeClock, HOUR, ISSUER, makeKeys, MIN, tabDeps, type Keys, write } from './support.js';
 
 const T0 = Date.UTC(2026, 10, 23, 8, 0, 0);
 const CHANNEL = `oidc-session-guard|${ISSUER}|${CLIENT_ID}`;
@@ -166,7 +166,7 @@ describe('rule 1: every ID token a tab takes is verified in that tab', () => {
     await recordRead();
     const before = s.getSnapshot();
     const current = await keys.sign(claimsAt(T0 + later, { auth_time: sec(T0) }));
-    await store.set(validRecord({ sessionId: 'forged', signedInAt: T0 + later, authTime: T0, lastActivityAt: T0 + later }));
+    await write(store, validRecord({ sessionId: 'forged', signedInAt: T0 + later, authTime: T0, lastActivityAt: T0 + later }));
     hostile().post({ type: 'signed-in', sessionId: 'forged', tokens: tokensWith(current), timing: { signedInAt: T0 + later, authTime: T0, providerAuthTime: T0, sessionExpiresAt: null, lastActivityAt: T0 + later } });
     await delivered();
     expect(s.getSnapshot()).toBe(before);
@@ -179,7 +179,7 @@ describe('rule 1: every ID token a tab takes is verified in that tab', () => {
     await recordRead();
     expect(s.getSnapshot().status).toBe('expired');
     const again = T0 + 39 * MIN;
-    await store.set(validRecord({ sessionId: 'next', signedInAt: again, authTime: again, providerAuthTime: again, lastActivityAt: again }));
+    await write(store, validRecord({ sessionId: 'next', signedInAt: again, authTime: again, providerAuthTime: again, lastActivityAt: again }));
     hostile().post({ type: 'signed-in', sessionId: 'next', tokens: tokensWith(await keys.sign(claimsAt(again)), 'next-access-token'), timing: { signedInAt: again, authTime: again, providerAuthTime: again, sessionExpiresAt: null, lastActivityAt: again } });
     await delivered();
     expect(s.getSnapshot()).toMatchObject({ status: 'active', authTime: again });
@@ -251,7 +251,7 @@ describe('rule 1: a session held here keeps its user and its authentication', ()
     clock.advance(10 * MIN);
     const now = clock.now();
     const mallory = await keys.sign(claimsAt(now, { sub: 'mallory' }));
-    await store.set(validRecord({ sessionId: 'evil', sub: 'mallory', signedInAt: now, authTime: now, providerAuthTime: now, lastActivityAt: now }));
+    await write(store, validRecord({ sessionId: 'evil', sub: 'mallory', signedInAt: now, authTime: now, providerAuthTime: now, lastActivityAt: now }));
     hostile().post({ type: 'signed-in', sessionId: 'evil', tokens: tokensWith(mallory), timing: { signedInAt: now, authTime: now, providerAuthTime: now, sessionExpiresAt: null, lastActivityAt: now } });
     await delivered();
     expect(s.getSnapshot().claims).toMatchObject({ sub: 'alice' });
@@ -270,7 +270,7 @@ describe('rule 1: a session held here keeps its user and its authentication', ()
     await recordRead();
     expect(s.getSnapshot().status).toBe('expired');
     const now = clock.now();
-    await store.set(validRecord({ sessionId: 'evil', signedInAt: now, authTime: now, providerAuthTime: null, lastActivityAt: now }));
+    await write(store, validRecord({ sessionId: 'evil', signedInAt: now, authTime: now, providerAuthTime: null, lastActivityAt: now }));
     hostile().post({ type: 'signed-in', sessionId: 'evil', tokens: tokensWith(refreshed), timing: { signedInAt: now, authTime: now, providerAuthTime: null, sessionExpiresAt: null, lastActivityAt: now } });
     await delivered();
     expect(s.getSnapshot().status).toBe('expired');
@@ -302,7 +302,7 @@ describe('rule 1: sessions of a provider that omits auth_time', () => {
     await recordRead();
     expect(s.getSnapshot().status).toBe('expired');
     const again = clock.now();
-    await store.set(validRecord({ sessionId: 'next', signedInAt: again, authTime: again, providerAuthTime: again, lastActivityAt: again }));
+    await write(store, validRecord({ sessionId: 'next', signedInAt: again, authTime: again, providerAuthTime: again, lastActivityAt: again }));
     hostile().post({ type: 'signed-in', sessionId: 'next', tokens: tokensWith(await keys.sign(claimsAt(again)), 'next-access-token'), timing: { signedInAt: again, authTime: again, providerAuthTime: again, sessionExpiresAt: null, lastActivityAt: again } });
     await delivered();
     expect(s.getSnapshot()).toMatchObject({ status: 'active', authTime: again });
@@ -318,7 +318,7 @@ describe('rule 1: sessions of a provider that omits auth_time', () => {
     a.stop();
     clock.advance(12 * HOUR - 5 * MIN);
     const now = clock.now();
-    await store.set(validRecord({ sessionId, signedInAt: now, authTime: now, providerAuthTime: null, lastActivityAt: now }));
+    await write(store, validRecord({ sessionId, signedInAt: now, authTime: now, providerAuthTime: null, lastActivityAt: now }));
     hostile().answer(() => ({ sessionId, tokens: tokensWith(refreshed), timing: { signedInAt: now, authTime: now, providerAuthTime: null, sessionExpiresAt: null, lastActivityAt: now } }));
     const b = tab(false);
     await startUnanswered(b.session);
@@ -361,7 +361,7 @@ describe('rule 2: time from the provider is bounded', () => {
 
 describe('rule 3: the shared record is checked, not trusted', () => {
   const startWith = async (stored: SessionRecord) => {
-    await store.set(stored);
+    await write(store, stored);
     const t = tab(false);
     await t.session.start();
     return t;
@@ -396,7 +396,7 @@ describe('rule 3: the shared record is checked, not trusted', () => {
   });
 
   it("a record claiming a newer auth_time than the provider's token ends the session on silent restore", async () => {
-    await store.set(validRecord({ authTime: T0 + 30 * MIN, providerAuthTime: T0 + 30 * MIN, lastActivityAt: T0 + 40 * MIN }));
+    await write(store, validRecord({ authTime: T0 + 30 * MIN, providerAuthTime: T0 + 30 * MIN, lastActivityAt: T0 + 40 * MIN }));
     clock.advance(45 * MIN);
     const oidc = fakeOidc('unused');
     const provider = await keys.sign(claimsAt(T0 + 45 * MIN, { auth_time: sec(T0) }));
@@ -411,7 +411,7 @@ describe('rule 3: the shared record is checked, not trusted', () => {
   });
 
   it("silent restore does not continue the record's session as another user", async () => {
-    await store.set(validRecord({ lastActivityAt: T0 + 5 * MIN }));
+    await write(store, validRecord({ lastActivityAt: T0 + 5 * MIN }));
     clock.advance(10 * MIN);
     const oidc = fakeOidc('unused');
     const bob = await keys.sign(claimsAt(T0 + 10 * MIN, { sub: 'bob' }));
@@ -427,7 +427,7 @@ describe('rule 3: the shared record is checked, not trusted', () => {
     clock.advance(HOUR);
     const { absoluteExpiresAt } = s.getSnapshot();
     const { sessionId } = await record();
-    await store.set(validRecord({ sessionId, authTime: T0 + HOUR, providerAuthTime: T0 + HOUR, signedInAt: T0, lastActivityAt: T0 + HOUR }));
+    await write(store, validRecord({ sessionId, authTime: T0 + HOUR, providerAuthTime: T0 + HOUR, signedInAt: T0, lastActivityAt: T0 + HOUR }));
     // A genuine renewal message (same authentication) arrives.
     hostile().post({ type: 'renewed', sessionId, tokens: tokensWith(await keys.sign(claimsAt(T0 + HOUR, { auth_time: sec(T0) }))) });
     await delivered();
