@@ -57,7 +57,7 @@ export function resolveProvider(value: unknown, path: string): { readonly name: 
       && (key !== 'idTokenAlgorithms' || field.every((alg: string) => ASYMMETRIC_ALG.test(alg)));
     if (key === 'extends' ? !names.includes(field as string) : !(list || (FLAGS.includes(key) && typeof field === 'boolean'))) {
       throw new TypeError(`"${named ? path : `${path}.${key}`}" ${key === 'extends' ? `must be one of ${names.map((n) => `'${n}'`).join(', ')}${named ? ' or { extends, ...quirks }' : ''}`
-        : LISTS.includes(key) ? `must be a non-empty list of strings${key === 'idTokenAlgorithms' ? ', asymmetric only (RS, PS, ES 256/384/512, EdDSA, Ed25519)' : ''}`
+        : LISTS.includes(key) ? `must be a non-empty list of strings${key === 'idTokenAlgorithms' ? ' of asymmetric algorithms (never none or HMAC)' : ''}`
           : FLAGS.includes(key) ? 'must be true or false' : 'is not a provider quirk'}; got ${JSON.stringify(field)}`);
     }
     if (key !== 'extends') quirks[key] = list ? Object.freeze([...(field as string[])]) : field;

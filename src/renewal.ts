@@ -72,6 +72,7 @@ export function renewals(now: () => number): Renewals {
       running = done;
       return { asked: 'ran', done };
     },
-    dueAt: (expiresAt, obtainedAt) => renewDueAt(expiresAt, obtainedAt, failedAt),
+    // A renewal that succeeded counts as obtaining the tokens, whatever they came back as.
+    dueAt: (expiresAt, obtainedAt) => renewDueAt(expiresAt, Math.max(obtainedAt, succeededAt), failedAt),
   };
 }

@@ -82,6 +82,8 @@ export function createSessionWith(options: SessionOptions, deps: SessionDeps): S
 interface CallbackResult {
   readonly live: Live;
   readonly returnTo: string | null;
+  /** A new session (not the record's, continued after a top-level renewal). */
+  readonly fresh: boolean;
 }
 
 /** Thrown inside `start()` when `stop()` ended it; never reaches the caller. */
@@ -316,7 +318,7 @@ class SessionImpl implements Session {
       }
       stopGuard();
       this.#callback = null;
-      await this.#begin(run, result.live, stopGuard);
+      await this.#begin(run, result.live, stopGuard, result.fresh);
       if (result.returnTo) globalThis.history.replaceState(globalThis.history.state, '', result.returnTo);
       return;
     }
@@ -387,8 +389,9 @@ class SessionImpl implements Session {
   }
 
   /** Makes `live` this tab's session: the record first (other tabs check hand-overs against it), then the state, then the other tabs. */
-  async #begin(run: Run, live: Live, stopGuard: () => void): Promise<void> {
-    await Promise.all([this.#writeNow(run, recordOf(live), true), loadTracking()]);
+  async #begin(run: Run, live: Live, stopGuard: () => void, fresh?: boolean): Promise<void> {
+    // Only a new sign-in here replaces another session's record: a restore does not.
+    await Promise.all([this.#writeNow(run, recordOf(live), fresh), loadTracking()]);
     stopGuard();
     if (this.#take(live)) run.channel.post({ type: 'signed-in', ...handoverOf(live) });
   }

@@ -92,9 +92,11 @@ export function createIdbStore(key: string, clock: Clock): RecordStore {
     change: (fn) => {
       let after: SessionRecord | null = null;
       return timed(() => update(key, (stored) => {
-        const old = parseRecord(stored);
-        after = fn(typeof old === 'object' ? old : null);
-        return after ?? stored;
+        const parsed = parseRecord(stored);
+        const old = typeof parsed === 'object' ? parsed : null;
+        const next = fn(old);
+        after = next ?? old;
+        return next ?? stored;
       }, database())).then(() => after);
     },
   };
@@ -128,7 +130,9 @@ export function createMemoryStore(): RecordStore {
 export function merged(old: SessionRecord | null, next: SessionRecord, begin = false): SessionRecord | null {
   if (!old || (begin && old.sessionId !== next.sessionId)) return next;
   if (old.sessionId !== next.sessionId || (old.status === 'ended' && next.status === 'active')) return null;
-  return next.status === 'ended' ? next : { ...next, lastActivityAt: Math.max(old.lastActivityAt, next.lastActivityAt), renewedAt: Math.max(old.renewedAt ?? 0, next.renewedAt ?? 0) };
+  // An end written over an end keeps the stricter: the next sign-in still authenticates after a
+  // limit (only an ended record requires it).
+  return next.status === 'ended' ? { ...next, reauthRequired: next.reauthRequired || old.reauthRequired } : { ...next, lastActivityAt: Math.max(old.lastActivityAt, next.lastActivityAt), renewedAt: Math.max(old.renewedAt ?? 0, next.renewedAt ?? 0) };
 }
 
 const ENDED_REASONS = new Set(['idle', 'absolute', 'session_expiry', 'signed_out', 'remote_logout', 'error', null]);

@@ -118,7 +118,8 @@ export function beginSession(tokens: TokenSet, v: VerifiedIdToken, now: number, 
  * verified token only. `v` is null when the ID token is the one `live` holds.
  */
 export function renewedSession(live: Live, tokens: TokenSet, v: VerifiedIdToken | null, now: number, heldIssuedAt: number): Live {
-  if (!v) return { ...live, tokens, renewedAt: now };
+  // The same tokens again (a hand-over, a shared renewal already taken) say nothing of when they were obtained.
+  if (!v) return { ...live, tokens, renewedAt: tokens.refreshToken === live.tokens.refreshToken && tokens.accessToken === live.tokens.accessToken ? live.renewedAt : now };
   if (v.claims.sub !== live.claims.sub) throw invalid('the renewed ID token is for another user');
   if (v.issuedAt < heldIssuedAt) throw invalid('the renewed ID token is older than the one it replaces');
   const change = compareAuthTime(live.providerAuthTime, v.authTime);

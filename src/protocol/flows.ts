@@ -49,7 +49,8 @@ export interface FlowContext {
  * refresh may go out (also when there is no record to claim in, or it cannot be read).
  */
 async function claimRefresh(ctx: FlowContext, live: Live): Promise<number> {
-  const at = Math.max(ctx.now(), live.renewedAt);
+  // Later than anything this tab holds, so a claim always moves the record on.
+  const at = Math.max(ctx.now(), live.renewedAt + 1);
   let claimed = false;
   try {
     const after = await ctx.store()?.change((r) => {
@@ -62,12 +63,15 @@ async function claimRefresh(ctx: FlowContext, live: Live): Promise<number> {
   }
 }
 
+/** Gives a claim back (the provider refused the refresh and used nothing): the tokens every tab holds are still the newest. */
+async function unclaim(ctx: FlowContext, live: Live, at: number): Promise<void> {
+  await ctx.store()?.change((r) => (r?.sessionId === live.sessionId && r.renewedAt === at ? { ...r, renewedAt: live.renewedAt } : null)).catch(() => undefined);
+}
+
 /** What a renewal tells its caller about the refresh token it holds. */
 export interface RefreshTokenNews {
   /** The token may be spent: dropped here, and (`everywhere`) in every tab. */
   spent(everywhere: boolean): Promise<void>;
-  /** The provider refused the refresh and used nothing: the token is still the newest, as of `at` (its claim). */
-  kept(at: number): Promise<void>;
 }
 
 /**
@@ -103,7 +107,7 @@ export async function renewTokens(live: Live, ctx: FlowContext, signal: AbortSig
       return { tokens: await port.refresh(live.tokens, live.claims), request: null };
     } catch (error) {
       if (!isLost(error)) {
-        await news.kept(claimed);
+        await unclaim(ctx, live, claimed);
         throw error;
       }
       await news.spent(true);
@@ -111,7 +115,7 @@ export async function renewTokens(live: Live, ctx: FlowContext, signal: AbortSig
     }
   }
   if (!silentAllowed(ctx.profile, hint)) {
-    throw new SessionError('RENEW_FAILED', 'no refresh token, and no prompt=none without an id_token_hint this provider takes');
+    throw new SessionError('RENEW_FAILED', 'no refresh token, and no id_token_hint for prompt=none');
   }
   if (signal.aborted) throw new SessionError('LOGIN_REQUIRED', 'the session ended');
   const request = silentRequest(ctx, maxAgeSec);
@@ -130,7 +134,7 @@ export async function renewTokens(live: Live, ctx: FlowContext, signal: AbortSig
  * token, and builds the session; back from a top-level `prompt=none` renewal, the same
  * session goes on if the record says it is still inside its limits.
  */
-export async function completeSignin(ctx: FlowContext, url: URL, newId: string): Promise<{ live: Live; returnTo: string | null }> {
+export async function completeSignin(ctx: FlowContext, url: URL, newId: string): Promise<{ live: Live; returnTo: string | null; fresh: boolean }> {
   let result: Awaited<ReturnType<OidcPort['completeSignin']>>;
   try {
     result = await ctx.port.completeSignin(url);
@@ -144,11 +148,11 @@ export async function completeSignin(ctx: FlowContext, url: URL, newId: string):
   try {
     if (!result.renewSessionId) {
       const live = await ctx.verifier.begin(result.tokens, now, newId, result.request);
-      return { live: result.request.after ? { ...live, after: result.request.after } : live, returnTo };
+      return { live: result.request.after ? { ...live, after: result.request.after } : live, returnTo, fresh: true };
     }
     const record = await ctx.liveRecord(result.renewSessionId);
     if (!record) throw new SessionError('LOGIN_REQUIRED', 'the session ended before its silent renewal came back');
-    return { live: await ctx.verifier.resume(record, result.tokens, now, result.request), returnTo };
+    return { live: await ctx.verifier.resume(record, result.tokens, now, result.request), returnTo, fresh: false };
   } catch (error) {
     // The provider did not authenticate the user again although asked to (prompt=login or
     // max_age=0): nothing of the answer is kept, and the user is sent once more (onExpired
@@ -168,7 +172,7 @@ export async function completeSignin(ctx: FlowContext, url: URL, newId: string):
  */
 export async function restoreSilently(ctx: FlowContext, sessionId: string, signal: AbortSignal): Promise<Live> {
   // A tab with no tokens has no hint to give.
-  if (!silentAllowed(ctx.profile, null)) throw new SessionError('LOGIN_REQUIRED', 'no prompt=none without id_token_hint, and no tab holds one');
+  if (!silentAllowed(ctx.profile, null)) throw new SessionError('LOGIN_REQUIRED', 'no id_token_hint for prompt=none');
   const maxAgeSec = silentMaxAge(ctx);
   const request = silentRequest(ctx, maxAgeSec);
   const tokens = await ctx.port.silent({ ...(maxAgeSec === undefined ? {} : { maxAgeSec }), idTokenHint: null, signal });
@@ -287,10 +291,6 @@ async function renewHere(ctx: FlowContext, host: RenewHost): Promise<void> {
         const current = host.current();
         if (current) await host.commit(withoutRefreshToken(current));
         if (everywhere) channel.post({ type: 'renew-failed', sessionId: live.sessionId, code: 'RENEW_FAILED', spent: true });
-      },
-      async kept(at) {
-        const current = host.current();
-        if (current) await host.commit({ ...current, renewedAt: at });
       },
     });
     if (renewal === 'navigating') {

@@ -126,7 +126,7 @@ export function createProtocol(settings: Settings, metadata: ProviderMetadata, c
         // token holds. A gateway's JSON with a status text ("Gateway Timeout") is no such answer.
         if (error instanceof ErrorResponse && /^[a-z][a-z0-9_]*$/.test(error.error ?? '')) throw mapError(error, 'the renewal failed', 'RENEW_FAILED');
         // Sent, and no usable answer came back: the token may be spent, and is not sent again.
-        throw new SessionError('RENEW_FAILED', `the renewal's answer was lost (${error instanceof Error ? error.message : String(error)}): its refresh token may have been used, so it is not sent again`, { cause: new LostAnswer(error) });
+        throw new SessionError('RENEW_FAILED', `the renewal's answer was lost (${String(error)}): its refresh token may be spent`, { cause: new LostAnswer(error) });
       }
       // A refresh may omit the ID token and, without rotation, the refresh token (RFC 6749 §6): the last ones stay.
       return tokensOf(response, now, tokens);

@@ -35,9 +35,9 @@ describe('provider: { extends, ...quirks }', () => {
     [{ extends: 'generic', loginRequiredErrors: 'login_required' }, '"options.provider.loginRequiredErrors" must be a non-empty list of strings; got "login_required"'],
     [{ extends: 'generic', loginRequiredErrors: ['login_required', ''] }, '"options.provider.loginRequiredErrors" must be a non-empty list of strings'],
     [{ extends: 'generic', loginRequiredErrors: [] }, '"options.provider.loginRequiredErrors" must be a non-empty list of strings; got []'],
-    [{ extends: 'generic', idTokenAlgorithms: ['HS256'] }, '"options.provider.idTokenAlgorithms" must be a non-empty list of strings, asymmetric only'],
-    [{ extends: 'generic', idTokenAlgorithms: ['none'] }, '"options.provider.idTokenAlgorithms" must be a non-empty list of strings, asymmetric only'],
-    [{ extends: 'generic', idTokenAlgorithms: [] }, '"options.provider.idTokenAlgorithms" must be a non-empty list of strings, asymmetric only'],
+    [{ extends: 'generic', idTokenAlgorithms: ['HS256'] }, '"options.provider.idTokenAlgorithms" must be a non-empty list of strings of asymmetric algorithms'],
+    [{ extends: 'generic', idTokenAlgorithms: ['none'] }, '"options.provider.idTokenAlgorithms" must be a non-empty list of strings of asymmetric algorithms'],
+    [{ extends: 'generic', idTokenAlgorithms: [] }, '"options.provider.idTokenAlgorithms" must be a non-empty list of strings of asymmetric algorithms'],
     [null, '"options.provider" must be one of \'generic\', \'nhs-login\', \'signaturgruppen-broker\' or { extends, ...quirks }; got null'],
     [Object.create({ extends: 'generic' }) as object, '"options.provider.extends" must be one of'],
     [{ extends: 'generic', supportsMaxage: false }, '"options.provider.supportsMaxage" is not a provider quirk; got false'],
@@ -50,7 +50,7 @@ describe('provider: { extends, ...quirks }', () => {
   });
 
   it('the companion takes the same option, validated the same way', () => {
-    expect(() => createCompanion({ ...companion, provider: { extends: 'generic', idTokenAlgorithms: ['HS256'] } } as never)).toThrow('"provider.idTokenAlgorithms" must be a non-empty list of strings, asymmetric only');
+    expect(() => createCompanion({ ...companion, provider: { extends: 'generic', idTokenAlgorithms: ['HS256'] } } as never)).toThrow('"provider.idTokenAlgorithms" must be a non-empty list of strings of asymmetric algorithms');
     expect(() => createCompanion({ ...companion, provider: { extends: 'generic', logoutTokenRequiresExp: 'no' } } as never)).toThrow('"provider.logoutTokenRequiresExp" must be true or false');
   });
 

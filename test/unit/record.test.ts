@@ -184,6 +184,12 @@ describe('what the record says, judged (pure)', () => {
     expect(merged(null, mine)).toEqual(mine);
   });
 
+  it('an end written over an end keeps the stricter: the next sign-in still authenticates after a limit', () => {
+    const atLimit = record({ status: 'ended', endedReason: 'absolute', reauthRequired: true });
+    const signedOut = record({ status: 'ended', endedReason: 'signed_out', reauthRequired: false });
+    expect(merged(atLimit, signedOut)).toEqual({ ...signedOut, reauthRequired: true });
+  });
+
   it('a write never goes over another session\'s record (a sign-in this tab did not hear of), but a new session\'s first write does', () => {
     const stale = record({ lastActivityAt: T0 + MIN });
     const other = record({ sessionId: 'other', lastActivityAt: T0 + 5 * MIN });

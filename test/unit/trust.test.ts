@@ -550,3 +550,13 @@ describe('rule 6: a refused callback leaves no token anywhere', () => {
     expect(t.session.getSnapshot()).toMatchObject({ status: 'signed-out', claims: null });
   });
 });
+
+describe('when tokens were obtained', () => {
+  it('the same tokens again (a hand-over, a renewal already taken) do not make them newer', async () => {
+    const { renewedSession } = await import('../../src/trust.js');
+    const tokens = { idToken: 'h.p.s', accessToken: 'a', refreshToken: 'r', accessTokenExpiresAt: null };
+    const live = { sessionId: 's', tokens, claims: { sub: 'alice' }, renewedAt: T0 } as never;
+    expect(renewedSession(live, { ...tokens }, null, T0 + HOUR, 0).renewedAt).toBe(T0);
+    expect(renewedSession(live, { ...tokens, refreshToken: 'rotated' }, null, T0 + HOUR, 0).renewedAt).toBe(T0 + HOUR);
+  });
+});
