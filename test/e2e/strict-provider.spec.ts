@@ -19,6 +19,18 @@ const grants = (demo: Demo, mark: number, grant: string) =>
 /** Grants the provider revoked: by its reuse detection, when a rotated refresh token came back. */
 const reuses = (demo: Demo) => demo.idp.events.filter((e) => e.type === 'grant.revoked');
 
+/**
+ * Later renewals refresh again, past the renewal window, with the token the silent renewal
+ * brought: one refresh served, no reuse, no revoked grant.
+ */
+async function refreshesAgain(page: Page, demo: Demo): Promise<void> {
+  await page.clock.runFor(10_000);
+  const again = demo.idp.events.length;
+  expect(await outcome(page, (s) => s.renew())).toBe('resolved');
+  expect(grants(demo, again, 'refresh_token').map((e) => e.type)).toEqual(['token']);
+  expect(reuses(demo)).toEqual([]);
+}
+
 test('granted scopes narrower than asked for: a refresh asks for no scope, and renews (RFC 6749 §6)', async ({ page }) => {
   // The app asks for openid profile email; the provider grants openid alone.
   await withDemo(dayLongTokens({ idp: { strict: { grantedScopes: ['openid'] } } }), async (demo) => {
@@ -50,12 +62,7 @@ test('a refresh served and its answer lost (connection cut): never sent again, t
     expect(grants(demo, mark, 'refresh_token')).toHaveLength(1);
     expect(framed.map((url) => url.searchParams.get('prompt'))).toEqual(['none']);
     expect(grants(demo, mark, 'authorization_code').map((e) => e.type)).toEqual(['token']);
-    // Later renewals refresh again, with the token the silent renewal brought: no reuse, no revoked grant.
-    await page.clock.runFor(10_000);
-    const again = demo.idp.events.length;
-    expect(await outcome(page, (s) => s.renew())).toBe('resolved');
-    expect(grants(demo, again, 'refresh_token').map((e) => e.type)).toEqual(['token']);
-    expect(reuses(demo)).toEqual([]);
+    await refreshesAgain(page, demo);
   });
 });
 
@@ -77,11 +84,7 @@ test("a refresh answer the provider holds past the SDK's time limit: one attempt
     release();
     expect(grants(demo, mark, 'refresh_token')).toHaveLength(1);
     expect(grants(demo, mark, 'authorization_code').map((e) => e.type)).toEqual(['token']);
-    await page.clock.runFor(10_000);
-    const again = demo.idp.events.length;
-    expect(await outcome(page, (s) => s.renew())).toBe('resolved');
-    expect(grants(demo, again, 'refresh_token').map((e) => e.type)).toEqual(['token']);
-    expect(reuses(demo)).toEqual([]);
+    await refreshesAgain(page, demo);
   });
 });
 
